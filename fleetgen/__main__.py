@@ -1,0 +1,5 @@
+"""`python -m fleetgen` runs the CLI."""
+
+from fleetgen.cli import main
+
+main()

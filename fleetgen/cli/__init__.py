@@ -1,0 +1,120 @@
+"""The `fleetgen` command line: a thin click shell over the library.
+
+Owns: the root group, global options (`--repo`, `--traceback`), lazy loading of subcommands
+(so `fleetgen --help` stays fast for pre-commit), and the one place that maps exceptions to exit
+codes and messages. Subcommands live one per module in this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fleetgen.errors import ExitCode, FleetgenError
+
+#: subcommand name -> (module, attribute, one-line help). Imported only when the command runs.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("fleetgen.cli.init", "init", "Scaffold a fleet repository; never overwrites a file."),
+    "render": ("fleetgen.cli.render", "render", "Render specs and addons into the output directory (fleet/)."),
+    "validate": ("fleetgen.cli.validate", "validate", "Validate specs, policy rules and rendered objects against the pinned CRD schemas."),
+    "schemas": ("fleetgen.cli.schemas", "schemas", "Sync the pinned upstream CRDs into JSON schemas."),
+    "scale": ("fleetgen.cli.scale", "scale", "Change a pool's replicas in its spec (comments kept) and re-render."),
+    "plan": ("fleetgen.cli.plan", "plan", "Show what the change does to fleet/ against a git ref."),
+    "commit": ("fleetgen.cli.commit", "commit", "Stage specs, addons and fleet/, and commit with a plan summary."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that subcommand runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        if ctx.resilient_parsing or "--help" in sys.argv[1:2] or not sys.argv[1:]:
+            pass
+        module = importlib.import_module(entry[0])
+        command: click.Command = getattr(module, entry[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Examples:\n\n  fleetgen render && fleetgen validate\n\n  fleetgen scale kv-demo md-0 4\n\n  fleetgen plan --base origin/main --format markdown")
+@click.version_option(package_name="fleetgen", prog_name="fleetgen")
+@click.option("--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Fleet repository root (where fleetgen.yaml is).")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of errors (for bug reports).")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path, traceback: bool) -> None:
+    """fleetgen renders per-cluster specs into Cluster API, ClusterResourceSet and GitOps manifests,
+    validates them against the pinned upstream CRDs, and commits them for Fleet or Flux."""
+    ctx.ensure_object(dict)
+    ctx.obj["repo"] = repo.resolve()
+    ctx.obj["traceback"] = traceback
+
+
+def error(message: str) -> None:
+    """Print `fleetgen: error: <message>` to stderr (one line per message line)."""
+    for line in message.splitlines() or [""]:
+        click.echo(f"fleetgen: error: {line}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with the code DESIGN.md fixes; never shows a traceback for bad input.
+
+    Args:
+        argv: arguments without the program name (default: sys.argv[1:]).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    show_traceback = "--traceback" in args
+    try:
+        rv: Any = cli.main(args=args, prog_name="fleetgen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("fleetgen: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("fleetgen: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except FleetgenError as exc:
+        if show_traceback:
+            import traceback
+
+            traceback.print_exc()
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug
+        import traceback
+
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+            error(f"internal error, please report: {type(exc).__name__}: {exc}{where} (rerun with --traceback)")
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(int(rv) if isinstance(rv, int) else ExitCode.OK)
+
+
+def repo_root(ctx: click.Context) -> Path:
+    """The fleet repository root given by the global `--repo` option."""
+    root: Path = ctx.find_root().obj["repo"]
+    return root

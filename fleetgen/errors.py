@@ -1,0 +1,94 @@
+"""Exception tree and exit codes.
+
+Owns: `ExitCode` (as DESIGN.md fixes them) and `FleetgenError` with its subclasses. Problems in the
+user's input that can be collected are `Finding`s (see `fleetgen.findings`), not exceptions; an
+exception means fleetgen cannot go on. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (DESIGN.md "Exit codes", plus STYLE.md's internal/interrupted)."""
+
+    OK = 0
+    INVALID = 1  # the input is invalid, validation failed, or --check found stale output
+    USAGE = 2  # usage or configuration error
+    INTERNAL = 4  # an unexpected exception: a bug
+    INTERRUPTED = 130
+
+
+class FleetgenError(Exception):
+    """Raised when fleetgen cannot go on; the root of every error fleetgen raises on purpose.
+
+    Attributes:
+        exit_code: The process exit code the CLI maps this error to.
+    """
+
+    exit_code: ExitCode = ExitCode.INVALID
+
+
+class ConfigError(FleetgenError):
+    """Raised when fleetgen.yaml, schemas/sources.yaml or a command line is unusable (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        super().__init__(f"{where}{message}")
+
+
+class SpecLoadError(FleetgenError):
+    """Raised when the specs cannot be loaded at all; carries the findings that explain why.
+
+    Attributes:
+        findings: tuple of `fleetgen.findings.Finding`, one per problem, sorted by position.
+    """
+
+    def __init__(self, findings: tuple) -> None:  # tuple[Finding, ...]; untyped to avoid an import cycle
+        self.findings = findings
+        super().__init__(f"{len(findings)} problem(s) in the fleet specs")
+
+
+class RenderError(FleetgenError):
+    """Raised when rendering cannot produce output (e.g. a refused deletion or an unwritable output dir)."""
+
+
+class SchemaSyncError(FleetgenError):
+    """Raised when a pinned upstream file cannot be fetched, read, verified or converted.
+
+    Attributes:
+        path: the upstream path (`org/repo/version/path`) or local file that failed.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class SchemaNotFoundError(FleetgenError):
+    """Raised when no JSON schema is known for an object's apiVersion and kind.
+
+    Attributes:
+        gvk: `(apiVersion, kind)` that was looked up.
+    """
+
+    def __init__(self, gvk: tuple[str, str], *, hint: str = "") -> None:
+        self.gvk = gvk
+        msg = f"no schema for {gvk[1]} {gvk[0]}"
+        super().__init__(msg + (f"; {hint}" if hint else ""))
+
+
+class VcsError(FleetgenError):
+    """Raised when a git operation fails (not a repository, unknown ref, dirty state that blocks an action)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class PlanConflictError(FleetgenError):
+    """Raised when a plan or commit cannot proceed because the fleet is stale or invalid."""

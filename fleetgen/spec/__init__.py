@@ -1,0 +1,1 @@
+"""The fleet spec: typed models (`models`), quantity parsing (`quantity`) and file loading (`load`)."""

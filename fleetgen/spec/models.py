@@ -1,0 +1,388 @@
+"""Typed models of the fleet spec (DESIGN.md): FleetConfig, ClusterSpec and Addon.
+
+Owns: field names, types, units, defaults and the per-field checks that need no other spec.
+Cross-field and fleet-wide rules (odd control plane, CIDR overlap, VIP outside the node range...)
+are policy rules in `fleetgen.policy`, so all problems are reported together with rule ids.
+Must not read files (see `fleetgen.spec.load`).
+
+Units: `cpus` is a count of cores; `memory` and `diskSize` are Kubernetes quantities of bytes
+(see `fleetgen.spec.quantity`); each provider converts them (KubeVirt keeps the quantity,
+Proxmox takes whole MiB for memory and whole GiB for disks, rounded up).
+
+All models are frozen and forbid unknown fields: a typo is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from fleetgen.spec.quantity import GIB, MIB, ceil_div, parse_bytes
+
+API_VERSION = "fleetgen.dev/v1alpha1"
+
+_RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_K8S_VERSION = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def _rfc1123_label(value: str) -> str:
+    if len(value) > 63:
+        raise ValueError(f"must be at most 63 characters (RFC 1123 label), got {len(value)}")
+    if not _RFC1123_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _k8s_version(value: str) -> str:
+    if not _K8S_VERSION.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes version; write it as semver with a leading v, e.g. v1.33.1")
+    return value
+
+
+def _quantity(value: str) -> str:
+    parse_bytes(value)
+    return value
+
+
+def _label_key(key: str) -> None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        raise ValueError(f"label key {key!r}: prefix must be a DNS subdomain of at most 253 characters")
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        raise ValueError(f"label key {key!r}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+
+
+def _labels(value: dict[str, str]) -> dict[str, str]:
+    for k, v in value.items():
+        _label_key(k)
+        if len(v) > 63 or not _LABEL_VALUE.match(v):
+            raise ValueError(f"label {k}={v!r}: value must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a CIDR block ({err})") from None
+    return value
+
+
+def _ip(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+    return value
+
+
+def _ip_range(value: str) -> str:
+    """An IP, an `a-b` range or a CIDR, as CAPMOX/in-cluster IPAM accept them."""
+    try:
+        if "-" in value:
+            start, end = (ipaddress.ip_address(p.strip()) for p in value.split("-", 1))
+            if start.version != end.version or int(end) < int(start):
+                raise ValueError
+        elif "/" in value:
+            ipaddress.ip_network(value, strict=False)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address, an a-b range or a CIDR") from None
+    return value
+
+
+Name = Annotated[str, AfterValidator(_rfc1123_label)]
+KubernetesVersion = Annotated[str, AfterValidator(_k8s_version)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+IPAddress = Annotated[str, AfterValidator(_ip)]
+IPRange = Annotated[str, AfterValidator(_ip_range)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=True,  # "2" is not 2, and true is not "true": YAML types must match
+    )
+
+
+class ObjectMeta(_Model):
+    """`metadata` of a fleetgen document."""
+
+    name: Name
+    """Object name; for a ClusterSpec it becomes the CAPI Cluster name (RFC 1123 label, <= 63)."""
+    namespace: Name = "default"
+    """Management-cluster namespace; defaults from fleetgen.yaml `defaults.metadata.namespace`, else "default"."""
+    labels: Labels = Field(default_factory=dict)
+    """Copied onto the CAPI Cluster; ClusterResourceSets select on them."""
+
+
+class Machine(_Model):
+    """Size of one machine, hypervisor-neutral.
+
+    Units:
+        cpus: cores (int). KubeVirt -> `domain.cpu.cores`; Proxmox -> `numSockets: 1`, `numCores`.
+        memory: quantity of bytes. KubeVirt -> `domain.memory.guest` (as written);
+            Proxmox -> `memoryMiB` (whole MiB, rounded up).
+        diskSize: quantity of bytes, optional. Proxmox -> `disks.bootVolume.sizeGb` (whole GiB,
+            rounded up); KubeVirt -> a DataVolume root disk of that size instead of a containerDisk.
+    """
+
+    cpus: int = Field(ge=1, le=512)
+    memory_quantity: Quantity = Field(alias="memory")
+    disk_size_quantity: Quantity | None = Field(default=None, alias="diskSize")
+
+    @property
+    def memory_bytes(self) -> int:
+        """Memory in bytes."""
+        return parse_bytes(self.memory_quantity)
+
+    @property
+    def memory_mib(self) -> int:
+        """Memory in whole MiB, rounded up (Proxmox `memoryMiB`)."""
+        return ceil_div(self.memory_bytes, MIB)
+
+    @property
+    def disk_gib(self) -> int | None:
+        """Disk size in whole GiB, rounded up (Proxmox `sizeGb`), or None when unset."""
+        if self.disk_size_quantity is None:
+            return None
+        return ceil_div(parse_bytes(self.disk_size_quantity), GIB)
+
+    @model_validator(mode="after")
+    def _minimums(self) -> Machine:
+        if self.memory_bytes < 512 * MIB:
+            raise ValueError(f"memory {self.memory_quantity} is below the 512Mi a Kubernetes node needs")
+        if self.disk_size_quantity is not None and parse_bytes(self.disk_size_quantity) < GIB:
+            raise ValueError(f"diskSize {self.disk_size_quantity} is below 1Gi")
+        return self
+
+
+class ClusterNetwork(_Model):
+    """Pod and service CIDR blocks (CAPI `Cluster.spec.clusterNetwork`)."""
+
+    pods: list[Cidr] | None = Field(default=None, min_length=1, max_length=2)
+    services: list[Cidr] | None = Field(default=None, min_length=1, max_length=2)
+    service_domain: str | None = None
+
+
+class ControlPlane(_Model):
+    """The control plane (a KubeadmControlPlane with stacked etcd)."""
+
+    replicas: int = Field(ge=1, le=15)
+    """Number of control-plane machines; must be odd (stacked etcd quorum, checked by rule cp-replicas-odd)."""
+    machine: Machine
+
+
+class Taint(_Model):
+    """A node taint (kubeadm `nodeRegistration.taints`)."""
+
+    key: str = Field(min_length=1, max_length=316)
+    value: str | None = Field(default=None, max_length=63)
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class Autoscaling(_Model):
+    """cluster-autoscaler bounds; rendered as the node-group min/max size annotations."""
+
+    min_replicas: int = Field(ge=0, le=1000)
+    max_replicas: int = Field(ge=1, le=1000)
+
+
+class WorkerPool(_Model):
+    """One MachineDeployment."""
+
+    name: Name
+    replicas: int | None = Field(default=None, ge=0, le=1000)
+    """Worker count; must be absent when `autoscaling` is set (the autoscaler owns it)."""
+    machine: Machine
+    labels: Labels = Field(default_factory=dict)
+    """Node labels, passed to the kubelet as `node-labels`."""
+    taints: list[Taint] = Field(default_factory=list)
+    autoscaling: Autoscaling | None = None
+
+
+class KubevirtSpec(_Model):
+    """KubeVirt (CAPK) settings."""
+
+    image: str = Field(min_length=1)
+    """containerDisk image booted by every machine, e.g. quay.io/capk/ubuntu-2404-container-disk:v1.33.1."""
+    control_plane_service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
+    storage_class: Name | None = None
+    """StorageClass of root disks when a machine sets diskSize (DataVolume from the image)."""
+
+
+class Endpoint(_Model):
+    """The control-plane endpoint (kube-vip virtual IP)."""
+
+    host: IPAddress
+    port: int = Field(default=6443, ge=1, le=65535)
+
+
+class IPv4Config(_Model):
+    """Node addresses handed out by the in-cluster IPAM pool that CAPMOX creates."""
+
+    addresses: list[IPRange] = Field(min_length=1)
+    prefix: int = Field(ge=1, le=32)
+    gateway: IPAddress
+
+
+class ObjectReference(_Model):
+    """A reference to a Secret by name (and namespace) — never inline secret values."""
+
+    name: Name
+    namespace: Name | None = None
+
+
+class ProxmoxSpec(_Model):
+    """Proxmox VE (CAPMOX) settings."""
+
+    source_node: str = Field(min_length=1)
+    template_id: int = Field(alias="templateID", ge=100, le=999_999_999)
+    control_plane_endpoint: Endpoint
+    ipv4: IPv4Config
+    dns_servers: list[IPAddress] = Field(min_length=1)
+    bridge: str = Field(min_length=1)
+    allowed_nodes: list[str] = Field(default_factory=list)
+    credentials_ref: ObjectReference | None = None
+    vip_interface: str | None = None
+    """Network interface kube-vip binds the control-plane address to; auto-detected when unset."""
+
+
+class MachineHealthCheckSpec(_Model):
+    """Whether to render a MachineHealthCheck per MachineDeployment."""
+
+    enabled: bool = False
+
+
+class ClusterSpecBody(_Model):
+    """`spec` of a ClusterSpec."""
+
+    hypervisor: Literal["kubevirt", "proxmox"]
+    kubernetes_version: KubernetesVersion
+    cluster_network: ClusterNetwork | None = None
+    control_plane: ControlPlane
+    workers: list[WorkerPool] = Field(default_factory=list)
+    kubevirt: KubevirtSpec | None = None
+    proxmox: ProxmoxSpec | None = None
+    machine_health_check: MachineHealthCheckSpec | None = None
+
+    @model_validator(mode="after")
+    def _hypervisor_block(self) -> ClusterSpecBody:
+        block = getattr(self, self.hypervisor)
+        if block is None:
+            raise ValueError(f"hypervisor is {self.hypervisor!r} but the spec.{self.hypervisor} block is missing")
+        other = "proxmox" if self.hypervisor == "kubevirt" else "kubevirt"
+        if getattr(self, other) is not None:
+            raise ValueError(f"hypervisor is {self.hypervisor!r}; remove the spec.{other} block")
+        return self
+
+
+class ClusterSpec(_Model):
+    """One workload cluster (clusters/**/*.yaml)."""
+
+    api_version: Literal["fleetgen.dev/v1alpha1"]
+    kind: Literal["ClusterSpec"]
+    metadata: ObjectMeta
+    spec: ClusterSpecBody
+
+
+class LabelSelectorRequirement(_Model):
+    """One `matchExpressions` entry of a label selector."""
+
+    key: str = Field(min_length=1)
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = Field(default_factory=list)
+
+
+class LabelSelector(_Model):
+    """A Kubernetes label selector (CRS `spec.clusterSelector`); must not be empty."""
+
+    match_labels: Labels = Field(default_factory=dict)
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LabelSelector:
+        if not self.match_labels and not self.match_expressions:
+            raise ValueError("selector must not be empty (a ClusterResourceSet with an empty selector is rejected)")
+        return self
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """True if `labels` satisfy every matchLabels entry and matchExpressions requirement."""
+        if any(labels.get(k) != v for k, v in self.match_labels.items()):
+            return False
+        for req in self.match_expressions:
+            present = req.key in labels
+            if req.operator == "In" and (not present or labels[req.key] not in req.values):
+                return False
+            if req.operator == "NotIn" and present and labels[req.key] in req.values:
+                return False
+            if req.operator == "Exists" and not present:
+                return False
+            if req.operator == "DoesNotExist" and present:
+                return False
+        return True
+
+
+class AddonBody(_Model):
+    """`spec` of an Addon."""
+
+    cluster_selector: LabelSelector
+    strategy: Literal["ApplyOnce", "Reconcile"] = "ApplyOnce"
+    """CRS strategy; upstream's default is ApplyOnce. Immutable upstream, so fleetgen encodes it in the CRS name."""
+    resources: list[str] = Field(min_length=1, max_length=100)
+    """Manifest files in the addon's folder, shipped intact as ConfigMap payloads."""
+
+
+class Addon(_Model):
+    """One addon (crs/<addon>/addon.yaml)."""
+
+    api_version: Literal["fleetgen.dev/v1alpha1"]
+    kind: Literal["Addon"]
+    metadata: ObjectMeta
+    spec: AddonBody
+
+
+class GitOpsConfig(_Model):
+    """How the GitOps agent on the management cluster reaches this repository."""
+
+    agent: Literal["fleet", "flux"] = "fleet"
+    repo: str = Field(min_length=1)
+    branch: str = Field(default="main", min_length=1)
+    namespace: Name | None = None
+    """Namespace of the GitRepo (Fleet, default fleet-local) or the Flux objects (default flux-system)."""
+    interval: str = Field(default="1m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+    """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
+    secret_ref: Name | None = None
+    """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""
+
+    @property
+    def resolved_namespace(self) -> str:
+        """The configured namespace, or the agent's conventional one."""
+        return self.namespace or ("fleet-local" if self.agent == "fleet" else "flux-system")
+
+
+class FleetConfig(_Model):
+    """Fleet-wide settings (fleetgen.yaml)."""
+
+    api_version: Literal["fleetgen.dev/v1alpha1"]
+    kind: Literal["FleetConfig"]
+    gitops: GitOpsConfig
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    """A partial ClusterSpec deep-merged under every spec (the spec wins)."""
+    output_dir: str = Field(default="fleet", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Rendered output directory, relative to the repository root."""

@@ -1,0 +1,108 @@
+"""Shared test fixtures: the upstream mirror, synced schemas, example fleets in real git repos, and
+an in-process CLI runner that goes through `fleetgen.cli.main` (exit codes and error handling included)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import click.testing
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM = Path(os.environ.get("FLEETGEN_UPSTREAM_MIRROR", REPO_ROOT.parent / "shared" / "upstream"))
+EXAMPLE_FILES = ("fleetgen.yaml", "clusters", "crs")
+
+
+@pytest.fixture(autouse=True)
+def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deterministic git identity and no user/system git config for every test."""
+    for key, value in {
+        "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    """The pinned upstream mirror (../shared/upstream); the tests need it."""
+    if not UPSTREAM.is_dir():
+        pytest.fail(f"upstream mirror not found at {UPSTREAM}; set FLEETGEN_UPSTREAM_MIRROR")
+    return UPSTREAM
+
+
+@pytest.fixture(scope="session")
+def schema_dir(upstream: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """JSON schemas synced once per session from the mirror with fleetgen's own sync."""
+    from fleetgen.schemas.catalog import load_sources
+    from fleetgen.schemas.sync import sync_schemas
+
+    dest = tmp_path_factory.mktemp("schemas") / "schemas"
+    sync_schemas(load_sources(tmp_path_factory.mktemp("empty")), dest, mirror=upstream)
+    return dest
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return stdout (raises on failure)."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def fleet_repo(tmp_path: Path, schema_dir: Path) -> Path:
+    """A real git repository holding a copy of this project's example fleet, schemas synced, one commit."""
+    root = tmp_path / "fleet-repo"
+    root.mkdir()
+    for name in EXAMPLE_FILES:
+        src = REPO_ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        else:
+            shutil.copy2(src, root / name)
+    shutil.copytree(schema_dir, root / "schemas")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial fleet")
+    return root
+
+
+@dataclass
+class CliResult:
+    """What a CLI run printed and returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*argv: str, cwd: Path | None = None) -> CliResult:
+    """Run `fleetgen ARGV` in-process through `fleetgen.cli.main`, capturing output and exit code."""
+    from fleetgen.cli import main
+
+    runner = click.testing.CliRunner()
+    old = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        with runner.isolation() as streams:
+            try:
+                main(list(argv))
+                code = 0
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+            out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+    finally:
+        os.chdir(old)
+    return CliResult(code, out, err)
+
+
+@pytest.fixture
+def cli() -> Iterator[object]:
+    """The `run_cli` function, as a fixture."""
+    yield run_cli
