@@ -1,0 +1,53 @@
+"""Reporters: findings to text, JSON, GitHub workflow annotations or SARIF.
+
+Owns: every output format of `validate` (and of findings printed by `render`, `scale`, `commit`).
+Findings arrive sorted (`CheckResult.sorted()`); reporters only format. stdout carries the report,
+stderr nothing. The plan formats live in `fleetgen.report.plan`.
+
+Example:
+    >>> import io
+    >>> write_report(CheckResult(), "text", io.StringIO())
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from fleetgen.findings import CheckResult
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def resolve_format(name: str) -> str:
+    """Resolve `auto`: `github` inside GitHub Actions, `text` otherwise."""
+    if name == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return name
+
+
+def write_report(result: CheckResult, fmt: str, stream: TextIO, *, verbose: bool = False) -> None:
+    """Write `result` to `stream` in format `fmt` (one of FORMATS or `auto`).
+
+    Raises:
+        ValueError: unknown format (the CLI restricts choices, so this is a bug).
+    """
+    fmt = resolve_format(fmt)
+    if fmt == "text":
+        from fleetgen.report.text import write_text
+
+        write_text(result, stream, verbose=verbose)
+    elif fmt == "json":
+        from fleetgen.report.json import write_json
+
+        write_json(result, stream)
+    elif fmt == "github":
+        from fleetgen.report.github import write_github
+
+        write_github(result, stream)
+    elif fmt == "sarif":
+        from fleetgen.report.sarif import write_sarif
+
+        write_sarif(result, stream)
+    else:
+        raise ValueError(f"unknown report format {fmt!r}")

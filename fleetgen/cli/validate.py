@@ -1,0 +1,49 @@
+"""`fleetgen validate`: specs, policy rules and every rendered object against the pinned CRD schemas."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from fleetgen.cli import repo_root
+from fleetgen.errors import ExitCode
+
+
+@click.command(epilog="""Examples:
+
+  fleetgen validate
+
+  fleetgen validate --base origin/main --format github
+
+  fleetgen validate --format sarif > fleetgen.sarif
+""")
+@click.option("--format", "-o", "fmt", type=click.Choice(["auto", "text", "json", "github", "sarif"]),
+              default="auto", show_default=True,
+              help="Report format; auto is github inside GitHub Actions, text otherwise.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--base", "base_ref", metavar="REF", default=None,
+              help="Git ref of the base revision: enables transition checks (immutable fields, upgrades).")
+@click.option("--schema-location", "schema_locations", multiple=True,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Extra schema directory searched before schemas/ (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None,
+             schema_locations: tuple[Path, ...], verbose: bool, files: tuple[Path, ...]) -> int:
+    """Validate the whole fleet: spec files, semantic rules, and every rendered object
+    (strict JSON schema + CEL rules of the pinned CRDs, webhook rules).
+
+    FILES are accepted for pre-commit and ignored: fleet-wide rules need every spec, so the
+    whole fleet is always checked. Exit 1 when a finding reaches --fail-on.
+    """
+    from fleetgen.findings import Severity
+    from fleetgen.pipeline import run_pipeline
+    from fleetgen.report import write_report
+
+    outcome = run_pipeline(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations)
+    write_report(outcome.result, fmt, sys.stdout, verbose=verbose)
+    return ExitCode.INVALID if outcome.result.fails(Severity(fail_on)) else ExitCode.OK

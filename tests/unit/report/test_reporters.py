@@ -1,0 +1,67 @@
+"""Report formats: text lines, stable JSON, GitHub annotations, SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from fleetgen.findings import CheckResult, Finding, ObjectRef, Position, Severity
+from fleetgen.report import write_report
+
+
+def _result() -> CheckResult:
+    r = CheckResult(objects_checked=14, files_checked=6)
+    r.add(Finding("cp-replicas-odd", Severity.ERROR, "spec.controlPlane.replicas: must be odd for stacked etcd, got 2",
+                  Position("clusters/b.yaml", 12, 5), pointer="/spec/controlPlane/replicas"))
+    r.add(Finding("schema", Severity.WARNING, "KubevirtMachineTemplate x: spec: bad, really",
+                  Position("clusters/a.yaml", 3, 1), object=ObjectRef("infrastructure.cluster.x-k8s.io/v1alpha1", "KubevirtMachineTemplate", "x", "clusters"),
+                  rendered=Position("fleet/clusters/clusters/a/cluster.yaml")))
+    return r
+
+
+def _render(fmt: str) -> str:
+    out = io.StringIO()
+    write_report(_result(), fmt, out)
+    return out.getvalue()
+
+
+def test_text_report_sorted_lines_and_summary() -> None:
+    assert _render("text").splitlines() == [
+        "clusters/a.yaml:3:1: warning [schema] KubevirtMachineTemplate x: spec: bad, really",
+        "  ↳ in KubevirtMachineTemplate clusters/x (fleet/clusters/clusters/a/cluster.yaml)",
+        "clusters/b.yaml:12:5: error [cp-replicas-odd] spec.controlPlane.replicas: must be odd for stacked etcd, got 2",
+        "14 objects in 6 files - errors: 1, warnings: 1",
+    ]
+
+
+def test_json_report_versioned_with_stable_keys() -> None:
+    data = json.loads(_render("json"))
+    assert data["version"] == 1
+    assert data["summary"] == {"objects": 14, "files": 6, "errors": 1, "warnings": 1, "infos": 0}
+    first = data["findings"][0]
+    assert sorted(first) == ["col", "file", "hint", "line", "message", "object", "pointer", "rendered_file", "rule_id", "severity"]
+    assert (first["file"], first["line"], first["rule_id"]) == ("clusters/a.yaml", 3, "schema")
+
+
+def test_github_report_escapes_properties_and_groups_by_file() -> None:
+    lines = _render("github").splitlines()
+    assert lines[0] == "::group::clusters/a.yaml"
+    assert lines[1] == "::warning file=clusters/a.yaml,line=3,col=1,title=schema::KubevirtMachineTemplate x: spec: bad, really"
+    assert "::error file=clusters/b.yaml,line=12,col=5,title=cp-replicas-odd::" in lines[4]
+
+
+def test_github_format_chosen_automatically_in_actions(monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert _render("auto").startswith("::group::")
+
+
+def test_sarif_report_results_reference_declared_rules() -> None:
+    log = json.loads(_render("sarif"))
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert "schema" in rule_ids and "cel" in rule_ids
+    for res in run["results"]:
+        assert rule_ids[res["ruleIndex"]] == res["ruleId"]
+    region = run["results"][1]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 12, "startColumn": 5}
