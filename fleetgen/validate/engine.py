@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from fleetgen.errors import SchemaNotFoundError
 from fleetgen.findings import CheckResult, Finding, Position, Severity
-from fleetgen.sourcemap import pointer_to_path
 
 if TYPE_CHECKING:
     from fleetgen.policy.base import PolicyContext
@@ -60,8 +59,7 @@ def check_objects(rendered: RenderResult, *, registry: SchemaRegistry, output_di
                                     obj.spec_position(""), object=ref, rendered=where))
             continue
         for v in violations:
-            path = pointer_to_path(v.pointer) or "(object)"
-            findings.append(Finding("schema", Severity.ERROR, f"{ref.kind} {ref.name}: {path}: {v.message}",
+            findings.append(Finding("schema", Severity.ERROR, f"{ref.kind} {ref.name}: {v.message}",
                                     obj.spec_position(v.pointer), pointer=v.pointer, object=ref, rendered=where))
         schema = registry.schema_for(ref.api_version, ref.kind)
         if schema is not None:
