@@ -247,7 +247,25 @@ def load_cluster(root: Path, path: Path, config: models.FleetConfig, config_sour
         spec = models.ClusterSpec.model_validate(merged)
     except ValidationError as err:
         return None, findings_from_validation(err, merged_source)
+    duplicates = _duplicate_pools(spec, merged_source)
+    if duplicates:
+        return None, duplicates
     return LoadedCluster(spec, merged_source, rel, hashlib.sha256(raw).hexdigest()), []
+
+
+def _duplicate_pools(spec: models.ClusterSpec, source: SourceMap) -> list[Finding]:
+    """Pool names must be unique within a cluster: they name the MachineDeployments."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, pool in enumerate(spec.spec.workers):
+        if pool.name in seen:
+            ptr = f"/spec/workers/{i}/name"
+            out.append(Finding("unique-pool-names", Severity.ERROR,
+                               f"spec.workers[{i}].name: pool {pool.name!r} is already defined as spec.workers[{seen[pool.name]}]; "
+                               "pool names must be unique within a cluster", source.lookup(ptr), pointer=ptr))
+        else:
+            seen[pool.name] = i
+    return out
 
 
 def _safe_resource(addon_dir: Path, name: str) -> Path | None:

@@ -61,11 +61,23 @@ def _label_key(key: str) -> None:
         raise ValueError(f"label key {key!r}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
 
 
+#: Labels fleetgen sets itself; a spec must not set them.
+RESERVED_LABELS = ("cluster.x-k8s.io/cluster-name",)
+
+
 def _labels(value: dict[str, str]) -> dict[str, str]:
     for k, v in value.items():
+        if k in RESERVED_LABELS:
+            raise ValueError(f"label {k} is set by fleetgen from metadata.name; remove it")
         _label_key(k)
         if len(v) > 63 or not _LABEL_VALUE.match(v):
             raise ValueError(f"label {k}={v!r}: value must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+    return value
+
+
+def _dns_subdomain(value: str) -> str:
+    if not value or len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a DNS subdomain (lower-case labels separated by dots, at most 253 characters)")
     return value
 
 
@@ -177,7 +189,8 @@ class ClusterNetwork(_Model):
 
     pods: list[Cidr] | None = Field(default=None, min_length=1, max_length=2)
     services: list[Cidr] | None = Field(default=None, min_length=1, max_length=2)
-    service_domain: str | None = None
+    service_domain: Annotated[str, AfterValidator(_dns_subdomain)] | None = None
+    """DNS domain of Services (`Cluster.spec.clusterNetwork.serviceDomain`), e.g. cluster.local."""
 
 
 class ControlPlane(_Model):
@@ -192,7 +205,7 @@ class Taint(_Model):
     """A node taint (kubeadm `nodeRegistration.taints`)."""
 
     key: str = Field(min_length=1, max_length=316)
-    value: str | None = Field(default=None, max_length=63)
+    value: str | None = Field(default=None, min_length=1, max_length=63)
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -214,6 +227,14 @@ class WorkerPool(_Model):
     """Node labels, passed to the kubelet as `node-labels`."""
     taints: list[Taint] = Field(default_factory=list)
     autoscaling: Autoscaling | None = None
+
+    @model_validator(mode="after")
+    def _replicas_or_autoscaling(self) -> WorkerPool:
+        if self.replicas is None and self.autoscaling is None:
+            raise ValueError("replicas is required unless autoscaling is set (without both, CAPI defaults the pool to 1 machine)")
+        if self.name == "control-plane":
+            raise ValueError("pool name 'control-plane' is reserved for the control plane's objects")
+        return self
 
 
 class KubevirtSpec(_Model):
@@ -260,6 +281,12 @@ class ProxmoxSpec(_Model):
     allowed_nodes: list[str] = Field(default_factory=list)
     credentials_ref: ObjectReference | None = None
     vip_interface: str | None = None
+    full: bool = True
+    """Full clone (true, upstream default) or linked clone of the VM template (CAPMOX `full`)."""
+    format: Literal["raw", "qcow2", "vmdk"] | None = None
+    """Disk format of a full clone (CAPMOX `format`); upstream rejects it on linked clones."""
+    storage: str | None = Field(default=None, min_length=1)
+    """Proxmox storage for a full clone's disks (CAPMOX `storage`); upstream rejects it on linked clones."""
     """Network interface kube-vip binds the control-plane address to; auto-detected when unset."""
 
 

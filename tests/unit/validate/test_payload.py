@@ -1,0 +1,417 @@
+"""Tests for fleetgen.validate.payload (addon payload checks) and fleetgen.validate.kube_schemas.
+
+Every test builds a small fleet repository in tmp_path (fleetgen.yaml, one or two ClusterSpecs,
+crs/<addon>/addon.yaml plus payload files) and loads it with the real loader. Upstream manifests are
+read from the pinned mirror (the `upstream` fixture, tests/conftest.py `UPSTREAM`) and written into tmp_path at test time.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from fleetgen.errors import SchemaNotFoundError
+from fleetgen.findings import Severity
+from fleetgen.spec.load import Fleet, load_fleet
+from fleetgen.validate import kube_schemas, payload
+from fleetgen.validate.payload import check_payloads
+
+#: Paths inside the pinned upstream mirror (the `upstream` fixture, tests/conftest.py `UPSTREAM`).
+CALICO_PATH = "projectcalico/calico/v3.31.7/manifests/calico.yaml"
+KINDNET_PATH = "kubernetes-sigs/cluster-api/v1.12.11/test/e2e/data/cni/kindnet/kindnet.yaml"
+
+FLEETGEN_YAML = """\
+apiVersion: fleetgen.dev/v1alpha1
+kind: FleetConfig
+gitops:
+  agent: fleet
+  repo: https://git.example.com/platform/fleet.git
+defaults:
+  metadata: {namespace: clusters}
+  spec: {kubernetesVersion: v1.33.1}
+"""
+
+
+def cluster_yaml(name: str, version: str = "v1.33.1", cni: str = "calico") -> str:
+    """A minimal valid KubeVirt ClusterSpec labelled cni=<cni>."""
+    return f"""\
+apiVersion: fleetgen.dev/v1alpha1
+kind: ClusterSpec
+metadata:
+  name: {name}
+  labels: {{cni: {cni}}}
+spec:
+  hypervisor: kubevirt
+  kubernetesVersion: {version}
+  controlPlane:
+    replicas: 1
+    machine: {{cpus: 2, memory: 4Gi}}
+  kubevirt:
+    image: quay.io/capk/ubuntu-2404-container-disk:{version}
+"""
+
+
+def addon_yaml(name: str, resources: list[str], cni: str = "calico") -> str:
+    """An Addon selecting clusters labelled cni=<cni>."""
+    listed = "".join(f"    - {r}\n" for r in resources)
+    return f"""\
+apiVersion: fleetgen.dev/v1alpha1
+kind: Addon
+metadata:
+  name: {name}
+spec:
+  clusterSelector:
+    matchLabels: {{cni: {cni}}}
+  strategy: Reconcile
+  resources:
+{listed}"""
+
+
+def make_fleet(
+    root: Path, addons: dict[str, dict[str, bytes | str]], clusters: dict[str, str] | None = None
+) -> Fleet:
+    """Write a fleet repository under root and load it; the load must be clean."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "fleetgen.yaml").write_text(FLEETGEN_YAML)
+    for name, text in (clusters if clusters is not None else {"a": cluster_yaml("a")}).items():
+        path = root / "clusters" / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for addon, files in addons.items():
+        folder = root / "crs" / addon
+        folder.mkdir(parents=True)
+        (folder / "addon.yaml").write_text(addon_yaml(addon, list(files)))
+        for fname, content in files.items():
+            (folder / fname).write_bytes(content.encode() if isinstance(content, str) else content)
+    fleet, findings = load_fleet(root)
+    assert findings == []
+    return fleet
+
+
+def triples(findings: list) -> list[tuple[str, int, int, str, str]]:
+    """(file, line, col, rule, severity) of each finding."""
+    return [(f.position.file, f.position.line, f.position.col, f.rule_id, f.severity.value) for f in findings]
+
+
+def line_of(text: str, needle: str, start: int = 0) -> int:
+    """1-based line number of the first line equal to `needle` at or after 0-based line `start`."""
+    lines = text.split("\n")
+    return lines.index(needle, start) + 1
+
+
+# --- real upstream payloads ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def calico(upstream: Path) -> bytes:
+    """The real Calico v3.31.7 manifest (332 KB: CRDs, RBAC, DaemonSet, Deployment, ConfigMap)."""
+    return (upstream / CALICO_PATH).read_bytes()
+
+
+def test_check_payloads_real_calico_manifest_reports_nothing(tmp_path: Path, calico: bytes) -> None:
+    fleet = make_fleet(tmp_path, {"calico": {"calico.yaml": calico}})
+    assert check_payloads(fleet) == []
+
+
+def test_check_payloads_real_kindnet_manifest_reports_nothing(tmp_path: Path, upstream: Path) -> None:
+    fleet = make_fleet(tmp_path, {"kindnet": {"kindnet.yaml": (upstream / KINDNET_PATH).read_bytes()}})
+    assert check_payloads(fleet) == []
+
+
+def test_check_payloads_calico_cold_cache_is_under_one_second(tmp_path: Path, calico: bytes) -> None:
+    fleet = make_fleet(tmp_path, {"calico": {"calico.yaml": calico}})
+    payload._parse_cache.clear()
+    payload._result_cache.clear()
+    # CPU time of this process, so that other processes on a busy CI runner do not make it flaky.
+    start = time.process_time()
+    assert check_payloads(fleet) == []
+    cold_s = time.process_time() - start
+    start = time.process_time()
+    check_payloads(fleet)
+    warm_s = time.process_time() - start
+    assert cold_s < 1.0
+    assert warm_s <= cold_s
+
+
+def test_check_payloads_broken_calico_copy_reports_exact_lines(tmp_path: Path, calico: bytes) -> None:
+    text = calico.decode()
+    lines = text.split("\n")
+    replicas = line_of(text, "  replicas: 1")
+    lines[replicas - 1] = '  replicas: "two"'
+    daemonset = line_of(text, "kind: DaemonSet")
+    pod_spec = line_of(text, "    spec:", daemonset)  # the DaemonSet's pod template spec
+    lines[pod_spec - 1] = "    spce:"
+    fleet = make_fleet(tmp_path, {"calico": {"calico.yaml": "\n".join(lines)}})
+
+    findings = check_payloads(fleet)
+
+    assert triples(findings) == [
+        ("crs/calico/calico.yaml", pod_spec, 5, "addon-schema", "error"),
+        ("crs/calico/calico.yaml", replicas, 3, "addon-schema", "error"),
+    ]
+    spce, two = findings
+    assert spce.pointer == "/spec/template/spce"
+    assert spce.message == (
+        "apps/v1 DaemonSet calico-node: spec.template.spce: unknown field 'spce' "
+        "(the API server drops unknown fields silently) (Kubernetes 1.33 schema)"
+    )
+    assert str(spce.object) == "DaemonSet kube-system/calico-node"
+    assert two.pointer == "/spec/replicas"
+    assert two.message == (
+        "apps/v1 Deployment calico-kube-controllers: spec.replicas: expected integer, "
+        'got string "two" (Kubernetes 1.33 schema)'
+    )
+
+
+# --- small synthetic payloads -------------------------------------------------------------------
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          ports:
+            - containerPort: "80"
+"""
+
+
+def test_check_payloads_wrong_type_in_list_item_reports_field_line(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, {"web": {"web.yaml": DEPLOYMENT}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/web/web.yaml", 18, 15, "addon-schema", "error")]
+    assert findings[0].pointer == "/spec/template/spec/containers/0/ports/0/containerPort"
+
+
+def test_check_payloads_missing_required_field_reports_parent(tmp_path: Path) -> None:
+    text = DEPLOYMENT.replace("        - name: web\n          image", "        - image").replace('"80"', "80")
+    fleet = make_fleet(tmp_path, {"web": {"web.yaml": text}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/web/web.yaml", 15, 11, "addon-schema", "error")]  # the item "- image:"
+    assert "spec.template.spec.containers[0]: missing required field 'name'" in findings[0].message
+
+
+def test_check_payloads_inline_secret_reports_no_inline_secrets(tmp_path: Path) -> None:
+    secret = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db-credentials
+stringData:
+  password: hunter2
+"""
+    fleet = make_fleet(tmp_path, {"db": {"db.yaml": secret}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/db/db.yaml", 7, 1, "no-inline-secrets", "error")]
+    assert findings[0].message.startswith(
+        "v1 Secret db-credentials in crs/db/db.yaml:7 ships secret values in git"
+    )
+    assert "stringData.password" in findings[0].message
+    assert "hunter2" not in findings[0].message
+
+
+def test_check_payloads_dataless_service_account_token_secret_passes(tmp_path: Path) -> None:
+    token = """\
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata:
+  name: robot-token
+  annotations: {kubernetes.io/service-account.name: robot}
+"""
+    fleet = make_fleet(tmp_path, {"robot": {"token.yaml": token}})
+    assert check_payloads(fleet) == []
+
+
+def test_check_payloads_yaml_syntax_error_reports_parse_at_line(tmp_path: Path) -> None:
+    broken = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ok
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: [unclosed
+data: {}
+"""
+    fleet = make_fleet(tmp_path, {"cm": {"cm.yaml": broken}})
+    findings = check_payloads(fleet)
+    assert [(f.position.file, f.position.line, f.rule_id) for f in findings] == [
+        ("crs/cm/cm.yaml", 10, "parse")
+    ]
+    assert findings[0].severity is Severity.ERROR
+
+
+def test_check_payloads_missing_identity_fields_report_addon_schema(tmp_path: Path) -> None:
+    text = """\
+kind: ConfigMap
+metadata: {name: no-api-version}
+---
+apiVersion: v1
+metadata: {name: no-kind}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels: {a: b}
+---
+- just
+- a list
+"""
+    fleet = make_fleet(tmp_path, {"bad": {"bad.yaml": text}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [
+        ("crs/bad/bad.yaml", 1, 1, "addon-schema", "error"),
+        ("crs/bad/bad.yaml", 4, 1, "addon-schema", "error"),
+        ("crs/bad/bad.yaml", 9, 1, "addon-schema", "error"),
+        ("crs/bad/bad.yaml", 12, 1, "addon-schema", "error"),
+    ]
+    messages = [f.message for f in findings]
+    assert "document 1 of crs/bad/bad.yaml: apiVersion is missing" in messages[0]
+    assert "document 2 of crs/bad/bad.yaml: kind is missing" in messages[1]
+    assert "v1 ConfigMap: metadata.name is missing" in messages[2]
+    assert "expected a Kubernetes object (a mapping), got a list" in messages[3]
+
+
+def test_check_payloads_crd_kind_without_shipped_crd_reports_info(tmp_path: Path) -> None:
+    installation = """\
+apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata: {name: default}
+spec: {anything: goes}
+"""
+    fleet = make_fleet(tmp_path, {"tigera": {"installation.yaml": installation}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/tigera/installation.yaml", 2, 1, "addon-schema", "info")]
+    assert "not a core Kubernetes kind" in findings[0].message
+
+
+def test_check_payloads_crd_kind_with_crd_in_other_addon_reports_nothing(tmp_path: Path) -> None:
+    crd = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: installations.operator.tigera.io}
+spec:
+  group: operator.tigera.io
+  names: {kind: Installation, listKind: InstallationList, plural: installations, singular: installation}
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+    installation = (
+        "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata: {name: default}\nspec: {x: 1}\n"
+    )
+    fleet = make_fleet(tmp_path, {"crds": {"crd.yaml": crd}, "tigera": {"installation.yaml": installation}})
+    assert check_payloads(fleet) == []
+
+
+def test_check_payloads_removed_api_reports_served_alternative(tmp_path: Path) -> None:
+    pdb = """\
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  maxUnavailable: 1
+"""
+    fleet = make_fleet(tmp_path, {"pdb": {"pdb.yaml": pdb}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/pdb/pdb.yaml", 1, 1, "addon-schema", "error")]
+    assert "Kubernetes 1.33 does not serve policy/v1beta1 PodDisruptionBudget" in findings[0].message
+    assert "use policy/v1" in findings[0].message
+
+
+DEVICE_CLASS = "apiVersion: resource.k8s.io/v1\nkind: DeviceClass\nmetadata: {name: gpu}\nspec: {}\n"
+
+
+def test_check_payloads_kind_newer_than_cluster_version_reports_error(tmp_path: Path) -> None:
+    # resource.k8s.io/v1 is served from Kubernetes 1.34; the selected cluster runs 1.33.
+    fleet = make_fleet(tmp_path, {"dra": {"class.yaml": DEVICE_CLASS}})
+    assert triples(check_payloads(fleet)) == [("crs/dra/class.yaml", 1, 1, "addon-schema", "error")]
+
+
+def test_check_payloads_version_override_uses_that_schema(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, {"dra": {"class.yaml": DEVICE_CLASS}})
+    assert check_payloads(fleet, kubernetes_versions={"dra": "v1.34.2"}) == []
+
+
+def test_check_payloads_clusters_on_two_versions_merge_identical_findings(tmp_path: Path) -> None:
+    clusters = {"a": cluster_yaml("a", "v1.32.4"), "b": cluster_yaml("b", "v1.33.1")}
+    fleet = make_fleet(tmp_path, {"web": {"web.yaml": DEPLOYMENT}}, clusters=clusters)
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/web/web.yaml", 18, 15, "addon-schema", "error")]
+    assert findings[0].message.endswith("(Kubernetes 1.32, 1.33 schemas)")
+
+
+def test_addon_kubernetes_versions_no_matching_cluster_uses_fleet_default(tmp_path: Path) -> None:
+    fleet = make_fleet(
+        tmp_path,
+        {"web": {"web.yaml": DEPLOYMENT}},
+        clusters={"a": cluster_yaml("a", "v1.30.2", cni="cilium")},
+    )
+    assert payload.addon_kubernetes_versions(fleet, fleet.addons[0]) == ["v1.33.1"]
+
+
+# --- kube_schemas -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cluster", "schema"),
+    [
+        ("v1.33.1", "1.33"),
+        ("1.33", "1.33"),
+        ("v1.33.1+k3s1", "1.33"),
+        ("v1.99.0", "1.37"),
+        ("v1.20.0", "1.25"),
+    ],
+    ids=["patch", "minor-only", "k3s-suffix", "newer-than-bundled", "older-than-bundled"],
+)
+def test_schema_version_for_cluster_version_picks_closest_not_newer(cluster: str, schema: str) -> None:
+    assert kube_schemas.available_versions()[0] == "1.25"
+    assert kube_schemas.schema_version_for(cluster) == schema
+
+
+def test_core_schema_crd_group_named_like_builtin_returns_none() -> None:
+    # file names keep only the first DNS label of the group; the lookup must not.
+    assert kube_schemas.core_schema("v1.33.1", "apps.example.com/v1", "Deployment") is None
+    assert kube_schemas.core_schema("v1.33.1", "apps/v1", "Deployment") is not None
+
+
+def test_core_schema_is_self_contained_and_strict() -> None:
+    import jsonschema_rs
+
+    schema = kube_schemas.core_schema("v1.33.1", "v1", "Namespace")
+    assert schema is not None
+    validator = jsonschema_rs.validator_for(schema)
+    assert validator.is_valid({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}})
+    assert not validator.is_valid(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "lables": {}}}
+    )
+
+
+def test_validate_core_unknown_kind_raises_schema_not_found() -> None:
+    with pytest.raises(SchemaNotFoundError):
+        kube_schemas.validate_core({"apiVersion": "example.com/v1", "kind": "Thing"}, "v1.33.1")
