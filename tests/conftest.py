@@ -106,3 +106,15 @@ def run_cli(*argv: str, cwd: Path | None = None) -> CliResult:
 def cli() -> Iterator[object]:
     """The `run_cli` function, as a fixture."""
     yield run_cli
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register `--update-golden` (rewrite tests/golden/*/expected/ from the current rendering)."""
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the expected trees under tests/golden/ instead of comparing with them; review the diff")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was started with `--update-golden` (or FLEETGEN_UPDATE_GOLDEN=1)."""
+    return bool(request.config.getoption("--update-golden")) or os.environ.get("FLEETGEN_UPDATE_GOLDEN") == "1"

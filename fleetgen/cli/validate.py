@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import io
 from pathlib import Path
 
 import click
@@ -45,5 +45,7 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     from fleetgen.report import write_report
 
     outcome = run_pipeline(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations)
-    write_report(outcome.result, fmt, sys.stdout, verbose=verbose)
+    buffer = io.StringIO()
+    write_report(outcome.result, fmt, buffer, verbose=verbose)
+    click.echo(buffer.getvalue(), nl=False)
     return ExitCode.INVALID if outcome.result.fails(Severity(fail_on)) else ExitCode.OK

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleetgen.findings import ObjectRef, Position
+from fleetgen.findings import Finding, ObjectRef, Position
 from fleetgen.sourcemap import SourceMap
 
 
@@ -78,10 +78,14 @@ class RenderResult:
     Attributes:
         files: every output file, sorted by path.
         clusters: names of the clusters rendered (for deletion checks), sorted.
+        findings: problems found while rendering (e.g. `crs-payload-size`, `no-inline-secrets`,
+            `flux-git-url`), as data: rendering never raises for bad input, the caller reports
+            these and must not write the tree when any is an error.
     """
 
     files: tuple[OutputFile, ...]
     clusters: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     def objects(self) -> list[tuple[OutputFile, RenderedObject]]:
         """Every (file, object) pair, in file then document order."""

@@ -1,0 +1,93 @@
+"""`fleetgen render`: specs + addons -> the output directory (`fleet/`), or `--check` it.
+
+Thin: runs the shared pipeline (load, render, validate; `fleetgen.pipeline.run_pipeline`),
+prints findings through `fleetgen.report`, then writes the tree with
+`fleetgen.render.write.write_tree` or compares it with `diff_tree`. Nothing is written when any
+finding is an error. Errors raised as `FleetgenError` (e.g. a refused cluster deletion) go to the
+root handler in `fleetgen.cli`.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from fleetgen.cli import repo_root
+from fleetgen.errors import ExitCode
+
+if TYPE_CHECKING:
+    from fleetgen.findings import CheckResult
+
+
+def _print_report(result: CheckResult) -> None:
+    """Findings to stdout through `fleetgen.report` (format `auto`), flushed before the summary."""
+    from fleetgen.report import write_report
+
+    buffer = io.StringIO()
+    write_report(result, "auto", buffer)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+@click.command(epilog="""Examples:
+
+  fleetgen render
+
+  fleetgen render --check
+
+  fleetgen render --allow-delete old-cluster
+""")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 and list the stale paths when the output directory is not up to date.")
+@click.option("--allow-delete", "allow_delete", multiple=True, metavar="CLUSTER",
+              help="Allow removing the output of CLUSTER (name or namespace/name) whose spec is gone (repeatable). "
+                   "Removing a cluster's output makes the GitOps agent delete the cluster.")
+@click.option("--schema-location", "schema_locations", multiple=True,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Extra schema directory searched before schemas/ (repeatable).")
+@click.pass_context
+def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
+           schema_locations: tuple[Path, ...]) -> int:
+    """Render the cluster specs and addons into the output directory (fleet/), after validating
+    them. Deterministic: the same specs give byte-identical files. Only files whose bytes
+    change are written, all or nothing; stale files are removed, but never a cluster's output
+    unless named with --allow-delete.
+    """
+    from fleetgen.findings import Severity
+    from fleetgen.pipeline import run_pipeline
+    from fleetgen.render.write import diff_tree, write_tree
+
+    root = repo_root(ctx)
+    outcome = run_pipeline(root, schema_locations=schema_locations)
+    result = outcome.result
+    if result.has_errors or outcome.rendered is None:
+        _print_report(result)
+        click.echo(f"{outcome.fleet.config.output_dir}/ not written: fix the errors above", err=True)
+        return ExitCode.INVALID
+    if result.count(Severity.WARNING):
+        _print_report(result)
+
+    out_name = outcome.fleet.config.output_dir
+    out_dir = outcome.fleet.output_dir
+    rendered = outcome.rendered
+    if check:
+        changes = diff_tree(out_dir, rendered)
+        if not changes:
+            click.echo(f"{out_name}/ is up to date")
+            return ExitCode.OK
+        click.echo(f"{out_name}/ is stale: {_plural(len(changes), 'file')} differ from the specs; run `fleetgen render`")
+        for c in changes:
+            click.echo(f"  {c.kind:<8} {out_name}/{c.path}")
+        return ExitCode.INVALID
+
+    report = write_tree(out_dir, rendered, allow_delete=frozenset(allow_delete))
+    fleet = outcome.fleet
+    click.echo(f"rendered {_plural(len(fleet.clusters), 'cluster')}, {_plural(len(fleet.addons), 'addon')}: "
+               f"{_plural(report.written, 'file')} written, {report.unchanged} unchanged, {len(report.removed)} removed")
+    return ExitCode.OK

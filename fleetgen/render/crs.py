@@ -1,0 +1,432 @@
+"""Addons -> ClusterResourceSets: ConfigMap payloads plus one ClusterResourceSet per namespace.
+
+Owns: turning `crs/<addon>/` (a `LoadedAddon`) into the ConfigMaps that carry its manifest
+files and the `addons.cluster.x-k8s.io/v1beta2` ClusterResourceSet that ships them, for every
+management-cluster namespace that holds a matching cluster; the payload size budget; refusing
+inline Secrets. Must not do I/O, print, or know about the GitOps agent (markers and layout are
+added by `fleetgen.render.gitops` and `fleetgen.render.layout`).
+
+Naming (documented contract, see FIELD.md §1.6): `spec.strategy` and `spec.clusterSelector` of a
+ClusterResourceSet are immutable (the CAPI webhook answers "field is immutable"), so fleetgen
+encodes both in the name: `<addon>-<hash8>`, where hash8 is the first 8 hex digits of the
+sha256 of the canonical JSON `{"clusterSelector": <rendered selector>, "strategy": <strategy>}`
+(keys sorted, no whitespace). Changing either yields a new object instead of a rejected update.
+The ConfigMaps are named after the ClusterResourceSet: `<crs>` when one is enough, else
+`<crs>-1` ... `<crs>-N`.
+
+Payloads: each resource file is one data key (its file name, `/` replaced by `_`), carried
+intact. Files are packed in `spec.resources` order into ConfigMaps of at most
+`CONFIGMAP_BUDGET_BYTES` of data; a file larger than the budget is split at YAML document
+boundaries into keys `<file>.part-01`, `<file>.part-02`, ... (CAPI applies the keys of one
+ConfigMap in sorted order and the ConfigMaps in `spec.resources` order, so the parts stay in
+file order). A single document that alone exceeds `CONFIGMAP_LIMIT_BYTES` cannot be shipped by
+any ClusterResourceSet: finding `crs-payload-size`. A `kind: Secret` with `data`/`stringData`
+in a payload is refused: finding `no-inline-secrets` (no secret is ever rendered into git).
+
+Example:
+    >>> objects, findings = render_addon(addon, "clusters")   # doctest: +SKIP
+    >>> [o.manifest["kind"] for o in objects]                 # doctest: +SKIP
+    ['ConfigMap', 'ClusterResourceSet']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fleetgen.findings import Finding, ObjectRef, Severity
+from fleetgen.render.base import RenderedObject
+from fleetgen.sourcemap import escape_token
+from fleetgen.spec import models
+from fleetgen.spec.load import LoadedAddon
+from fleetgen.yamlio import Document, YamlLoadError, load_yaml
+
+CRS_API_VERSION = "addons.cluster.x-k8s.io/v1beta2"
+"""API version of the rendered ClusterResourceSet (cluster-api v1.12.11 serves v1beta2)."""
+
+CONFIGMAP_BUDGET_BYTES = 900 * 1024
+"""Data bytes (keys + values) packed into one ConfigMap; leaves headroom under the 1 MiB limit."""
+
+CONFIGMAP_LIMIT_BYTES = 1024 * 1024
+"""Hard limit of a ConfigMap's data (API server validation, "must have at most 1048576 bytes")."""
+
+CRS_MAX_RESOURCES = 100
+"""`spec.resources` maxItems of a ClusterResourceSet."""
+
+ADDON_LABEL = "fleetgen.dev/addon"
+"""Label set on every rendered ConfigMap and ClusterResourceSet: the addon name."""
+
+RULE_PAYLOAD_SIZE = "crs-payload-size"
+RULE_INLINE_SECRETS = "no-inline-secrets"
+RULE_PAYLOAD_KEY = "crs-payload-key"
+
+_DOC_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+_DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+@dataclass(frozen=True)
+class PayloadChunk:
+    """One data key of a payload ConfigMap.
+
+    Attributes:
+        key: the ConfigMap data key (the file name, or `<file>.part-NN` for a split file).
+        text: the exact text of the file, or of a run of whole YAML documents of it.
+        resource_index: index of the file in the addon's `spec.resources`.
+    """
+
+    key: str
+    text: str
+    resource_index: int
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes this chunk adds to a ConfigMap's data (key plus UTF-8 value)."""
+        return len(self.key.encode()) + len(self.text.encode())
+
+
+@dataclass(frozen=True)
+class PayloadPlan:
+    """How one addon's payload is laid out in ConfigMaps (the same for every namespace).
+
+    Attributes:
+        configmaps: one tuple of chunks per ConfigMap, in `spec.resources` order.
+        findings: problems that make the addon unshippable; when any is an error, nothing
+            of this addon is rendered.
+    """
+
+    configmaps: tuple[tuple[PayloadChunk, ...], ...]
+    findings: tuple[Finding, ...]
+
+
+def selector_manifest(selector: models.LabelSelector) -> dict[str, Any]:
+    """Render a label selector as Kubernetes writes it.
+
+    Args:
+        selector: the addon's `spec.clusterSelector` (never empty, the model checks it).
+
+    Returns:
+        `{"matchLabels": {...}, "matchExpressions": [...]}` with empty parts left out,
+        matchLabels keys sorted, `values` omitted for Exists/DoesNotExist.
+
+    Source:
+        kubernetes-sigs/cluster-api v1.12.11,
+        config/crd/bases/addons.cluster.x-k8s.io_clusterresourcesets.yaml (spec.clusterSelector)
+    """
+    out: dict[str, Any] = {}
+    if selector.match_labels:
+        out["matchLabels"] = {k: selector.match_labels[k] for k in sorted(selector.match_labels)}
+    if selector.match_expressions:
+        exprs = []
+        for req in selector.match_expressions:
+            item: dict[str, Any] = {"key": req.key, "operator": req.operator}
+            if req.values:
+                item["values"] = list(req.values)
+            exprs.append(item)
+        out["matchExpressions"] = exprs
+    return out
+
+
+def crs_name(addon: models.Addon) -> str:
+    """The ClusterResourceSet name of an addon: `<addon>-<hash8 of strategy and selector>`.
+
+    Args:
+        addon: the validated Addon.
+
+    Returns:
+        A DNS-1123 name of at most 63 + 9 characters, stable as long as the addon's name,
+        strategy and clusterSelector are unchanged.
+
+    Source:
+        kubernetes-sigs/cluster-api v1.12.11, core webhook `clusterresourceset.go`
+        ("field is immutable" for spec.strategy and spec.clusterSelector); FIELD.md §1.6.
+    """
+    canonical = json.dumps(
+        {"clusterSelector": selector_manifest(addon.spec.cluster_selector), "strategy": addon.spec.strategy},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return f"{addon.metadata.name}-{hashlib.sha256(canonical.encode()).hexdigest()[:8]}"
+
+
+def configmap_names(base: str, count: int) -> list[str]:
+    """ConfigMap names for a payload of `count` ConfigMaps: `[base]` or `[base-1, ..., base-N]`."""
+    if count == 1:
+        return [base]
+    return [f"{base}-{i}" for i in range(1, count + 1)]
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Split YAML text at document-start lines (`---` in column 0), keeping every byte.
+
+    A `---` line cannot occur inside YAML content (YAML 1.2 "c-forbidden"), so the split is
+    exact. The first piece holds whatever precedes the first marker (comments, or the first
+    document when the file does not start with `---`).
+
+    Args:
+        text: a whole payload file.
+
+    Returns:
+        `(first line number, 1-based; piece)` in file order; `"".join(pieces) == text`.
+    """
+    starts = [m.start() for m in _DOC_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    pieces = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        pieces.append((text.count("\n", 0, start) + 1, text[start:end]))
+    return pieces
+
+
+def data_key(resource: str) -> str:
+    """The ConfigMap data key of a resource file: its path with `/` replaced by `_`."""
+    return resource.replace("/", "_")
+
+
+def _payload_path(addon: LoadedAddon, resource: str) -> str:
+    folder = addon.path.rsplit("/", 1)[0] if "/" in addon.path else ""
+    return f"{folder}/{resource}" if folder else resource
+
+
+def _secret_finding(doc: Document, file: str) -> Finding | None:
+    """A `v1 Secret` with `data`/`stringData` values in a payload document -> `no-inline-secrets`.
+
+    The finding is the same (position, pointer, message) as the one `fleetgen.validate.payload`
+    reports for the same document, so a run that renders and validates reports it once.
+    """
+    obj = doc.data
+    if not isinstance(obj, dict) or obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+        return None
+    fields = [f for f in ("data", "stringData") if isinstance(obj.get(f), dict) and obj[f]]
+    if not fields:
+        return None
+    keys = [f"{f}.{k}" for f in fields for k in sorted(obj[f])][:5]
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    pos = doc.source.lookup("/kind")
+    return Finding(
+        RULE_INLINE_SECRETS, Severity.ERROR,
+        f"v1 Secret {name or '(unnamed)'} in {file}:{pos.line} ships secret values in git "
+        f"({', '.join(keys)}); remove it from the payload and reference an existing Secret instead",
+        pos, pointer="/kind",
+        object=ObjectRef("v1", "Secret", str(name or ""), str(namespace or "")),
+        hint="create the Secret in the workload cluster out of band (External Secrets, Sealed Secrets, SOPS) "
+             "and refer to it by name")
+
+
+def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tuple[list[tuple[int, str]], list[Finding]]:
+    """Split one payload file into documents and check it: YAML syntax, inline Secrets, size."""
+    rel = _payload_path(addon, resource)
+    try:
+        docs = load_yaml(raw, rel, allow_empty=True)
+    except YamlLoadError as err:
+        return [], [err.finding]
+    findings = [f for f in (_secret_finding(d, rel) for d in docs) if f is not None]
+    text = raw.decode("utf-8")
+    pieces = split_documents(text)
+    ptr = f"/spec/resources/{index}"
+    key_bytes = len(data_key(resource).encode()) + len(".part-000")
+    for n, (line, piece) in enumerate(pieces, start=1):
+        size = len(piece.encode())
+        if size + key_bytes > CONFIGMAP_LIMIT_BYTES:
+            findings.append(Finding(
+                RULE_PAYLOAD_SIZE, Severity.ERROR,
+                f"spec.resources[{index}]: {resource} document {n} (line {line}) is {size} bytes; a ConfigMap holds "
+                f"at most {CONFIGMAP_LIMIT_BYTES} bytes (1 MiB), so no ClusterResourceSet can ship it — install this "
+                "addon with a HelmChartProxy or a Fleet HelmOp instead, or split the document",
+                addon.source.lookup(ptr), pointer=ptr))
+    return pieces, findings
+
+
+def _chunks_of_file(index: int, resource: str, text: str, pieces: list[tuple[int, str]]) -> list[PayloadChunk]:
+    key = data_key(resource)
+    whole = PayloadChunk(key, text, index)
+    if whole.size_bytes <= CONFIGMAP_BUDGET_BYTES:
+        return [whole]
+    groups: list[str] = []
+    current = ""
+    for _, piece in pieces:
+        if current and len((current + piece).encode()) + len(key) + 9 > CONFIGMAP_BUDGET_BYTES:
+            groups.append(current)
+            current = ""
+        current += piece
+    if current:
+        groups.append(current)
+    width = max(2, len(str(len(groups))))
+    return [PayloadChunk(f"{key}.part-{i:0{width}d}", g, index) for i, g in enumerate(groups, start=1)]
+
+
+def plan_payload(addon: LoadedAddon) -> PayloadPlan:
+    """Check an addon's payload files and pack them into ConfigMaps.
+
+    Args:
+        addon: the loaded addon; `addon.files` maps each `spec.resources` entry to its bytes
+            (UTF-8 text, checked by the loader), in `spec.resources` order.
+
+    Returns:
+        The ConfigMap layout (shared by every namespace the addon is rendered into) and the
+        findings: `parse` (payload is not YAML), `no-inline-secrets` (a Secret with data),
+        `crs-payload-size` (a document over 1 MiB, or more than 100 ConfigMaps),
+        `crs-payload-key` (a file name that is not a valid ConfigMap key, or two files
+        mapping to the same key). Findings point at the payload file line, or at the
+        addon.yaml `spec.resources` entry.
+
+    Units:
+        CONFIGMAP_BUDGET_BYTES and CONFIGMAP_LIMIT_BYTES count UTF-8 bytes of keys plus values.
+
+    Source:
+        https://kubernetes.io/docs/concepts/configuration/configmap/ (1 MiB);
+        kubernetes-sigs/cluster-api v1.12.11 `clusterresourceset_helpers.go` `normalizeData`
+        (keys applied in sorted order); FIELD.md §1.5, §1.16.
+    """
+    findings: list[Finding] = []
+    chunks: list[PayloadChunk] = []
+    seen_keys: dict[str, str] = {}
+    for index, resource in enumerate(addon.addon.spec.resources):
+        raw = addon.files.get(resource)
+        if raw is None:  # pragma: no cover - the loader refuses addons with missing files
+            continue
+        ptr = f"/spec/resources/{index}"
+        key = data_key(resource)
+        if not _DATA_KEY.match(key) or len(key) > 240:
+            findings.append(Finding(RULE_PAYLOAD_KEY, Severity.ERROR,
+                                    f"spec.resources[{index}]: {resource!r} cannot be a ConfigMap data key; "
+                                    "rename the file using letters, digits, '-', '_' and '.' only",
+                                    addon.source.lookup(ptr), pointer=ptr))
+            continue
+        if key in seen_keys:
+            findings.append(Finding(RULE_PAYLOAD_KEY, Severity.ERROR,
+                                    f"spec.resources[{index}]: {resource!r} and {seen_keys[key]!r} map to the same "
+                                    f"ConfigMap data key {key!r}; rename one of them",
+                                    addon.source.lookup(ptr), pointer=ptr))
+            continue
+        seen_keys[key] = resource
+        pieces, problems = _scan_file(addon, index, resource, raw)
+        findings.extend(problems)
+        if not problems:
+            chunks.extend(_chunks_of_file(index, resource, raw.decode("utf-8"), pieces))
+    if findings:
+        return PayloadPlan((), tuple(findings))
+    configmaps: list[list[PayloadChunk]] = []
+    used = 0
+    for chunk in chunks:
+        if configmaps and used + chunk.size_bytes <= CONFIGMAP_BUDGET_BYTES:
+            configmaps[-1].append(chunk)
+            used += chunk.size_bytes
+        else:
+            configmaps.append([chunk])
+            used = chunk.size_bytes
+    if len(configmaps) > CRS_MAX_RESOURCES:
+        findings.append(Finding(RULE_PAYLOAD_SIZE, Severity.ERROR,
+                                f"spec.resources: the payload needs {len(configmaps)} ConfigMaps of at most "
+                                f"{CONFIGMAP_BUDGET_BYTES} bytes; a ClusterResourceSet references at most {CRS_MAX_RESOURCES} — "
+                                "ship this addon with a HelmChartProxy or a Fleet HelmOp instead",
+                                addon.source.lookup("/spec/resources"), pointer="/spec/resources"))
+        return PayloadPlan((), tuple(findings))
+    return PayloadPlan(tuple(tuple(c) for c in configmaps), ())
+
+
+def render_addon(addon: LoadedAddon, namespace: str, plan: PayloadPlan | None = None) -> tuple[list[RenderedObject], list[Finding]]:
+    """Render one addon into one management-cluster namespace.
+
+    Args:
+        addon: the loaded addon.
+        namespace: the namespace of the Clusters it selects (a ClusterResourceSet only
+            selects Clusters in its own namespace).
+        plan: the addon's payload plan, when already computed (it is the same for every
+            namespace); computed here otherwise.
+
+    Returns:
+        (objects, findings). objects: the payload `v1 ConfigMap`s in `spec.resources` order,
+        then the `addons.cluster.x-k8s.io/v1beta2 ClusterResourceSet` that references them;
+        empty when the findings hold an error.
+
+    Source:
+        kubernetes-sigs/cluster-api v1.12.11,
+        config/crd/bases/addons.cluster.x-k8s.io_clusterresourcesets.yaml
+    """
+    plan = plan if plan is not None else plan_payload(addon)
+    if any(f.severity is Severity.ERROR for f in plan.findings):
+        return [], list(plan.findings)
+    spec = addon.addon.spec
+    name = crs_name(addon.addon)
+    labels = {ADDON_LABEL: addon.name}
+    objects: list[RenderedObject] = []
+    names = configmap_names(name, len(plan.configmaps))
+    for cm_name, chunks in zip(names, plan.configmaps, strict=True):
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": cm_name, "namespace": namespace, "labels": dict(labels)},
+            "data": {c.key: c.text for c in chunks},
+        }
+        origin = {"": "/spec/resources", "/metadata/labels": "/metadata/name"}
+        for c in chunks:
+            origin[f"/data/{escape_token(c.key)}"] = f"/spec/resources/{c.resource_index}"
+        objects.append(RenderedObject(manifest, addon.source, origin))
+    crs = {
+        "apiVersion": CRS_API_VERSION,
+        "kind": "ClusterResourceSet",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "spec": {
+            "clusterSelector": selector_manifest(spec.cluster_selector),
+            "strategy": spec.strategy,
+            "resources": [{"kind": "ConfigMap", "name": n} for n in names],
+        },
+    }
+    crs_origin = {
+        "": "",
+        "/metadata/name": "/metadata/name",
+        "/spec/clusterSelector": "/spec/clusterSelector",
+        "/spec/strategy": "/spec/strategy",
+        "/spec/resources": "/spec/resources",
+    }
+    objects.append(RenderedObject(crs, addon.source, crs_origin))
+    return objects, list(plan.findings)
+
+
+def addon_namespaces(addon: models.Addon, clusters: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """The namespaces that hold at least one Cluster the addon's selector matches.
+
+    Args:
+        addon: the validated Addon.
+        clusters: `(namespace, labels of the rendered CAPI Cluster)` for every cluster.
+
+    Returns:
+        Sorted, unique namespace names.
+    """
+    selector = addon.spec.cluster_selector
+    return sorted({ns for ns, labels in clusters if selector.matches(dict(labels))})
+
+
+def render_addons(addons: Iterable[LoadedAddon], clusters: Iterable[tuple[str, Mapping[str, str]]]) -> tuple[dict[tuple[str, str], list[RenderedObject]], list[Finding]]:
+    """Render every addon into every namespace that holds a matching cluster.
+
+    Args:
+        addons: the fleet's addons (sorted by name).
+        clusters: `(namespace, labels of the rendered CAPI Cluster)` for every cluster.
+
+    Returns:
+        ({(namespace, addon name): [ConfigMap..., ClusterResourceSet]}, findings), the dict
+        in (namespace, addon) order. Every payload is checked, even of an addon that matches no
+        cluster (which renders nothing); an addon whose payload has an error finding is left
+        out everywhere.
+    """
+    cluster_list = [(ns, dict(labels)) for ns, labels in clusters]
+    out: dict[tuple[str, str], list[RenderedObject]] = {}
+    findings: list[Finding] = []
+    for addon in addons:
+        plan = plan_payload(addon)  # checked even when no cluster matches: a Secret is refused anyway
+        findings.extend(plan.findings)
+        if any(f.severity is Severity.ERROR for f in plan.findings):
+            continue
+        for ns in addon_namespaces(addon.addon, cluster_list):
+            objects, _ = render_addon(addon, ns, plan)
+            out[(ns, addon.name)] = objects
+    return dict(sorted(out.items())), findings
+
