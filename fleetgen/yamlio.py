@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,24 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 #: Largest number of nodes a document may expand to once aliases are followed (billion-laughs guard).
 MAX_EXPANDED_NODES = 100_000
+
+#: Deepest nesting of collections a document may have. libyaml's composer recurses in C, so a
+#: document nested some 25,000 levels deep crashes the interpreter (a segfault, not a RecursionError);
+#: `_check_depth` refuses such text before libyaml composes it.
+MAX_DEPTH = 200
+
+#: Below this bound on the nesting depth (see `_depth_bound`) the text is composed without scanning it first.
+_SAFE_DEPTH_BOUND = 5_000
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+#: Scalar tags read into plain data; any other tag (!!binary, !!python/..., !custom) is refused.
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
+
+
+def _tag_name(tag: str) -> str:
+    """A tag as users write it: `tag:yaml.org,2002:set` -> `!!set`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -72,8 +91,8 @@ class _Builder:
 
         def size(node: yaml.Node, depth: int) -> int:
             nonlocal has_alias
-            if depth > 200:
-                raise _fail(self.file, "yaml: document nests deeper than 200 levels", node.start_mark.line, node.start_mark.column)
+            if depth > MAX_DEPTH:
+                raise _fail(self.file, f"yaml: document nests deeper than {MAX_DEPTH} levels", node.start_mark.line, node.start_mark.column)
             key = id(node)
             if key in memo:
                 has_alias = True
@@ -101,6 +120,11 @@ class _Builder:
     def build(self, node: yaml.Node, pointer: str, stack: tuple[int, ...] = ()) -> Any:
         if id(node) in stack:
             raise _fail(self.file, "yaml: recursive alias", node.start_mark.line, node.start_mark.column)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in (_MAP, _SEQ):
+            # the builder makes plain dicts and lists, so a tag would be silently dropped (!!set, !!omap,
+            # !!python/object...): refuse it, as an unknown tag on a scalar is refused
+            raise _fail(self.file, f"yaml: tag {_tag_name(node.tag)} is not supported; remove it",
+                        node.start_mark.line, node.start_mark.column)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             inner = stack + (id(node),)
@@ -134,10 +158,19 @@ class _Builder:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag in (_STR, _TIMESTAMP):
             return node.value  # timestamps stay strings: a spec never means a datetime
+        if node.tag not in _SCALAR_TAGS:
+            raise _fail(self.file, f"yaml: tag {_tag_name(node.tag)} is not supported; remove it",
+                        node.start_mark.line, node.start_mark.column)
         try:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as err:
             raise _fail(self.file, f"yaml: {getattr(err, 'problem', None) or err}", node.start_mark.line, node.start_mark.column) from err
+        except (ValueError, KeyError, TypeError, OverflowError) as err:
+            # PyYAML's constructors raise plain exceptions for explicit tags that do not fit the text
+            # (`!!int abc`, `!!bool maybe`) and for integers longer than Python converts (4300 digits)
+            text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise _fail(self.file, f"yaml: cannot read {text!r} as {_tag_name(node.tag)}",
+                        node.start_mark.line, node.start_mark.column) from err
 
 
 def _char_at(text: str, line0: int, col0: int) -> str:
@@ -145,6 +178,41 @@ def _char_at(text: str, line0: int, col0: int) -> str:
     if 0 <= line0 < len(lines) and 0 <= col0 < len(lines[line0]):
         return lines[line0][col0]
     return ""
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound on the nesting depth of any document in `text`, computed without parsing.
+
+    Each flow collection opens with `[` or `{`; each two levels of block collections need at least
+    one more column of indentation (a block sequence may sit at its parent mapping's column), and a
+    node's column is at most its line's length. Splitting on `\\n` alone over-estimates line lengths
+    (YAML also breaks at `\\r`), which keeps the bound safe.
+    """
+    longest = max(map(len, text.split("\n")))
+    return text.count("[") + text.count("{") + 2 * longest + 2
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse text nested deeper than MAX_DEPTH before libyaml composes (and recurses into) it.
+
+    Only when `_depth_bound` cannot rule it out: then libyaml's event parser, which keeps its own
+    stack, walks the text and stops at the first collection past MAX_DEPTH (it slows down with
+    depth, so it must stop early). Syntax errors are left to the composer, which reports them.
+    """
+    if _depth_bound(text) <= _SAFE_DEPTH_BOUND:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the root collection is level 0
+                    raise _fail(file, f"yaml: document nests deeper than {MAX_DEPTH} levels",
+                                event.start_mark.line, event.start_mark.column)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return
 
 
 def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Document]:
@@ -160,8 +228,10 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
 
     Raises:
         YamlLoadError: binary or non-UTF-8 data, an empty file, YAML syntax errors (tabs included),
-            duplicate keys, merge keys, recursive aliases, or aliases that expand past
-            MAX_EXPANDED_NODES. Its `finding` has rule id `parse` and the 1-based position.
+            duplicate keys, merge keys, recursive aliases, aliases that expand past
+            MAX_EXPANDED_NODES, nesting deeper than MAX_DEPTH, tags fleetgen does not read
+            (`!!python/...`, `!!set`, `!custom`) and scalars that do not fit their tag (`!!int abc`).
+            Its `finding` has rule id `parse` and the 1-based position.
     """
     if b"\x00" in raw:
         raise _fail(file, "not a text file (contains NUL bytes)")
@@ -169,11 +239,13 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line0 = raw[: err.start].count(b"\n")
-        raise _fail(file, f"not UTF-8 text (invalid byte at offset {err.start})", line0, 0) from err
+        col0 = len(raw[raw.rfind(b"\n", 0, err.start) + 1: err.start].decode("utf-8", errors="replace"))
+        raise _fail(file, f"not UTF-8 text (invalid byte at offset {err.start})", line0, col0) from err
     if text.startswith("\ufeff"):
         text = text[1:]
     docs: list[Document] = []
     try:
+        _check_depth(text, file)
         for root in yaml.compose_all(text, Loader=_Loader):
             if root is None:
                 continue
@@ -194,45 +266,97 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
     return docs
 
 
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_FLOAT = "tag:yaml.org,2002:float"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+#: Scalar tags read into plain data; any other tag (!!binary, !!python/..., !custom) is refused.
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
+
+
+def _tag_name(tag: str) -> str:
+    """A tag as users write it: `tag:yaml.org,2002:set` -> `!!set`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
-    """Safe dumper that writes multi-line strings as literal blocks (readable file payloads)."""
+    """libyaml emitter with PyYAML's own implicit-tag resolution, memoized per scalar.
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    The serializer asks the resolver, for every scalar, whether its text would read back as
+    another type (`'123'`, `'true'`, `'yes'` under YAML 1.1, as Kubernetes reads YAML) and
+    quotes it if so. The answer depends only on the text, so it is cached; results are the
+    resolver's own, so the output is byte-identical to `yaml.dump`.
+    """
+
+    _resolved: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                tag = self._resolved.get(value)
+                if tag is None:
+                    tag = self._resolved[value] = super().resolve(kind, value, implicit)
+                return tag
+            return _STR
+        return _MAP if kind is yaml.MappingNode else _SEQ
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None  # no path resolvers are registered
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar(_STR, value, style="|")
-    return dumper.represent_scalar(_STR, value)
+def _node(value: Any) -> yaml.Node:
+    """Represent plain data as a YAML node graph (no anchors: every node is new)."""
+    kind = type(value)
+    if kind is str:
+        return yaml.ScalarNode(_STR, value, style="|" if "\n" in value else None)
+    if kind is dict:
+        return yaml.MappingNode(_MAP, [(yaml.ScalarNode(_STR, str(k)), _node(v)) for k, v in value.items()],
+                                flow_style=False)
+    if kind is list or kind is tuple:
+        return yaml.SequenceNode(_SEQ, [_node(v) for v in value], flow_style=False)
+    if kind is bool:
+        return yaml.ScalarNode(_BOOL, "true" if value else "false")
+    if kind is int:
+        return yaml.ScalarNode(_INT, str(value))
+    if kind is float:
+        return yaml.ScalarNode(_FLOAT, repr(value))
+    raise TypeError(f"cannot render {kind.__name__} as YAML (rendered objects hold no {kind.__name__})")
 
 
-_Dumper.add_representer(str, _represent_str)
+def _emit(objects: list[Any], *, explicit_start: bool) -> str:
+    stream = io.StringIO()
+    dumper = _Dumper(stream, default_flow_style=False, explicit_start=explicit_start, allow_unicode=True,
+                     width=1 << 30, sort_keys=False)
+    dumper.open()
+    for obj in objects:
+        dumper.serialize(_node(obj))
+    dumper.close()
+    return stream.getvalue()
 
 
 def dump_documents(objects: list[dict[str, Any]]) -> str:
     """Serialise Kubernetes objects as one multi-document YAML stream, deterministically.
 
     Keys keep their insertion order (renderers build apiVersion, kind, metadata, spec in that
-    order); multi-line strings become literal blocks; no anchors; no line folding.
+    order); multi-line strings become literal blocks; strings that would read back as another
+    type are quoted; no anchors; no line folding.
 
     Args:
         objects: plain dicts (str keys; str/int/bool/list/dict values, never None).
 
     Returns:
         The YAML text, each document starting with `---`, ending with a newline.
+
+    Raises:
+        TypeError: a value of another type (e.g. None) is in the data: a renderer bug.
     """
-    return yaml.dump_all(
-        objects,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        explicit_start=True,
-        allow_unicode=True,
-        width=1 << 30,
-    )
+    return _emit(objects, explicit_start=True)
 
 
 def dump_document(obj: dict[str, Any]) -> str:
     """Serialise one object (see `dump_documents`) without a leading `---`."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
+    return _emit([obj], explicit_start=False)

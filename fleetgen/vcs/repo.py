@@ -1,0 +1,319 @@
+"""Git access: the only module that imports GitPython.
+
+Owns: opening the git repository that holds a fleet root, resolving refs, reading files and whole
+sub-trees at a ref (straight from git tree objects, into a temporary directory), and the one
+write operation fleetgen performs (stage a fixed set of paths and commit only those). Reading a
+ref never touches the user's checkout, index or HEAD: no `git checkout`, no `git stash`, no
+worktree. Must not know about specs, rendering or plans.
+
+Example:
+    >>> with checkout_tree(Path("."), "origin/main") as base_root:   # doctest: +SKIP
+    ...     fleet, findings = load_fleet(base_root)
+
+Source:
+    The base-vs-head shape follows flux-local `flux_local/git_repo.py:create_worktree`; reading
+    tree objects instead of adding a worktree keeps `.git/worktrees` untouched as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import git
+from gitdb.exc import BadName, BadObject
+
+from fleetgen.errors import VcsError
+
+#: What a fleet revision consists of (paths relative to the fleet root): enough to load and render it.
+FLEET_SOURCE_PATHS: tuple[str, ...] = ("fleetgen.yaml", "clusters", "crs", "schemas/sources.yaml")
+
+_SYMLINK = 0o120000
+_EXECUTABLE = 0o100755
+_SUBMODULE = 0o160000
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit fleetgen made.
+
+    Attributes:
+        sha: full hex sha.
+        short_sha: abbreviated sha (7 characters).
+        subject: first line of the message.
+    """
+
+    sha: str
+    short_sha: str
+    subject: str
+
+
+class FleetRepo:
+    """The git repository that holds a fleet root (which may be a sub-folder of it).
+
+    Use as a context manager (`with open_repo(root) as repo:`) so GitPython's helper processes
+    are closed.
+
+    Attributes:
+        fleet_root: the fleet repository root (absolute, resolved).
+        git_root: the git working tree root (absolute, resolved).
+        prefix: `fleet_root` relative to `git_root`, posix, "" when they are the same.
+    """
+
+    def __init__(self, repo: Any, fleet_root: Path) -> None:
+        self._repo = repo
+        self.git_root = Path(repo.working_tree_dir).resolve()
+        self.fleet_root = fleet_root
+        rel = fleet_root.relative_to(self.git_root).as_posix()
+        self.prefix = "" if rel == "." else rel
+
+    def __enter__(self) -> FleetRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop GitPython's helper processes (`git cat-file --batch`)."""
+        self._repo.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def git_path(self, rel: str) -> str:
+        """A fleet-root-relative posix path as a path relative to the git root."""
+        rel = rel.strip("/")
+        if not self.prefix:
+            return rel
+        return f"{self.prefix}/{rel}" if rel else self.prefix
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit sha `ref` names; None for `HEAD` of a repository without commits.
+
+        Raises:
+            VcsError: `ref` names no commit (exit 2).
+        """
+        try:
+            return str(self._repo.commit(ref).hexsha)
+        except (BadName, BadObject, ValueError, git.exc.GitError) as err:
+            if ref == "HEAD" and not self._repo.head.is_valid():
+                return None
+            raise VcsError(f"unknown git ref {ref!r} in {self.git_root}: {err}; "
+                           "fetch it first (e.g. `git fetch origin main`)") from err
+
+    def short_sha(self, sha: str) -> str:
+        """Abbreviated sha (7 hex digits)."""
+        return sha[:7]
+
+    def subject(self, sha: str) -> str:
+        """First line of a commit's message."""
+        message = self._repo.commit(sha).message
+        text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+        return text.splitlines()[0] if text else ""
+
+    def _entry(self, sha: str | None, rel: str) -> Any:
+        if sha is None:
+            return None
+        tree = self._repo.commit(sha).tree
+        path = self.git_path(rel)
+        if not path:
+            return tree
+        try:
+            return tree / path
+        except KeyError:
+            return None
+
+    def read_file(self, ref: str, rel: str) -> bytes | None:
+        """The bytes of a file at `ref`, or None when it is not there.
+
+        Args:
+            ref: any git revision (`HEAD`, `origin/main`, a sha).
+            rel: path relative to the fleet root (posix).
+
+        Raises:
+            VcsError: unknown ref.
+        """
+        entry = self._entry(self.resolve(ref), rel)
+        if entry is None or entry.type != "blob":
+            return None
+        data: bytes = entry.data_stream.read()
+        return data
+
+    def materialize(self, ref: str, dest: Path, paths: Sequence[str] = FLEET_SOURCE_PATHS) -> str | None:
+        """Write files and folders of the fleet as committed at `ref` under `dest`.
+
+        Reads git tree objects only; the checkout, index and HEAD are not touched. Submodules are
+        skipped; symlinks are written as symlinks (their target as committed).
+
+        Args:
+            ref: any git revision.
+            dest: an existing directory; it becomes the fleet root of that revision.
+            paths: fleet-root-relative files or folders to write; missing ones are skipped.
+
+        Returns:
+            The commit sha, or None for `HEAD` of a repository without commits (nothing written).
+
+        Raises:
+            VcsError: unknown ref.
+        """
+        sha = self.resolve(ref)
+        for rel in paths:
+            entry = self._entry(sha, rel)
+            if entry is None:
+                continue
+            if entry.type == "blob":
+                self._write_blob(entry, dest / PurePosixPath(rel))
+            elif entry.type == "tree":
+                for item in entry.traverse():
+                    if item.type != "blob":
+                        continue
+                    inner = PurePosixPath(item.path).relative_to(PurePosixPath(entry.path))
+                    self._write_blob(item, dest / PurePosixPath(rel) / inner)
+        return sha
+
+    @staticmethod
+    def _write_blob(blob: Any, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data: bytes = blob.data_stream.read()
+        if blob.mode == _SYMLINK:
+            os.symlink(data.decode("utf-8", "surrogateescape"), target)
+            return
+        if blob.mode == _SUBMODULE:  # pragma: no cover - traverse() yields submodules as commits
+            return
+        target.write_bytes(data)
+        if blob.mode == _EXECUTABLE:
+            target.chmod(target.stat().st_mode | stat.S_IXUSR)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _known_paths(self, rels: Sequence[str]) -> list[str]:
+        """The git-root-relative paths among `rels` that exist on disk or in the index."""
+        out = []
+        for rel in rels:
+            path = self.git_path(rel)
+            if (self.git_root / path).exists() or self._repo.git.ls_files("--", path):
+                out.append(path)
+        return out
+
+    def stage(self, rels: Sequence[str]) -> list[str]:
+        """Stage exactly `rels` (additions, changes and deletions), like `git add -A -- PATHS`.
+
+        Ignored files stay ignored; nothing outside `rels` is staged.
+
+        Args:
+            rels: fleet-root-relative files or folders, e.g. `["clusters", "crs", "fleetgen.yaml"]`.
+
+        Returns:
+            The staged paths that differ from HEAD within `rels` (git-root-relative, sorted);
+            empty when there is nothing to commit.
+
+        Raises:
+            VcsError: git refused (e.g. an index.lock held by another git process).
+        """
+        paths = self._known_paths(rels)
+        if not paths:
+            return []
+        try:
+            self._repo.git.add("-A", "--", *paths)
+            if self._repo.head.is_valid():
+                changed = self._repo.git.diff("--cached", "--name-only", "--no-renames", "HEAD", "--", *paths)
+            else:
+                changed = self._repo.git.ls_files("--", *paths)
+        except git.exc.GitCommandError as err:
+            raise VcsError(f"git add failed: {_git_detail(err)}") from err
+        return sorted(line for line in changed.splitlines() if line.strip())
+
+    def commit_only(self, rels: Sequence[str], message: str) -> CommitInfo:
+        """Commit `rels` as staged, and nothing else (`git commit --only -- PATHS`).
+
+        Other changes the user staged stay staged and out of the commit. Commit hooks run as for
+        any `git commit`.
+
+        Args:
+            rels: fleet-root-relative files or folders (stage them first with `stage`).
+            message: the full commit message (subject, blank line, body).
+
+        Returns:
+            The new commit.
+
+        Raises:
+            VcsError: git refused (a hook failed, a merge in progress, ...), with git's message.
+        """
+        paths = self._known_paths(rels)
+        try:
+            self._repo.git.commit("--only", "--quiet", "-m", message, "--", *paths)
+        except git.exc.GitCommandError as err:
+            raise VcsError(f"git commit failed: {_git_detail(err)}") from err
+        sha = str(self._repo.head.commit.hexsha)
+        return CommitInfo(sha, self.short_sha(sha), self.subject(sha))
+
+
+def _git_detail(err: Any) -> str:
+    """git's own message from a GitCommandError (stderr, else stdout), on one line."""
+    text = str(err.stderr or err.stdout or err).strip()
+    text = text.removeprefix("stderr:").strip().strip("'").strip()
+    return " ".join(text.split()) or str(err)
+
+
+def open_repo(root: Path) -> FleetRepo:
+    """Open the git repository that holds the fleet root `root`.
+
+    Args:
+        root: the fleet repository root (it or a parent holds `.git`).
+
+    Returns:
+        A FleetRepo; close it (or use it as a context manager).
+
+    Raises:
+        VcsError: `root` is not inside a git working tree (exit 2).
+    """
+    fleet_root = Path(root).resolve()
+    try:
+        repo = git.Repo(fleet_root, search_parent_directories=True)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as err:
+        raise VcsError(f"{fleet_root} is not inside a git repository; run `git init` first") from err
+    if repo.bare or repo.working_tree_dir is None:
+        repo.close()
+        raise VcsError(f"{fleet_root} is a bare git repository; run fleetgen in a checkout")
+    try:
+        return FleetRepo(repo, fleet_root)
+    except ValueError as err:  # pragma: no cover - search_parent_directories guarantees containment
+        repo.close()
+        raise VcsError(f"{fleet_root} is outside the git working tree {repo.working_tree_dir}") from err
+
+
+@contextmanager
+def checkout_tree(root: Path, ref: str, paths: Sequence[str] = FLEET_SOURCE_PATHS) -> Iterator[Path]:
+    """Materialize the fleet as committed at `ref` into a temporary directory.
+
+    Only git tree objects are read: the user's checkout, index and HEAD stay as they are. The
+    directory is removed when the `with` block ends.
+
+    Args:
+        root: the fleet repository root of the working tree.
+        ref: any git revision (`HEAD`, `origin/main`, a sha).
+        paths: fleet-root-relative files or folders to write (default: fleetgen.yaml, clusters/,
+            crs/ and schemas/sources.yaml).
+
+    Yields:
+        The temporary fleet root of that revision (empty when the ref has none of `paths`, or is
+        the HEAD of a repository without commits).
+
+    Raises:
+        VcsError: not a git repository, or unknown ref.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="fleetgen-base-"))
+    try:
+        base_root = tmp / "fleet"
+        base_root.mkdir()
+        with open_repo(root) as repo:
+            repo.materialize(ref, base_root, paths)
+        yield base_root
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
