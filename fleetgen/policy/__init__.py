@@ -1,0 +1,171 @@
+"""Semantic policy rules: what the API server and the CAPI/CAPK/CAPMOX/IPAM webhooks would reject.
+
+Owns: `RULE_BY_ID`, the registry of every policy rule (one module per rule under
+`fleetgen.policy.rules`, imported explicitly), and `run_rules`, which runs rules against a
+`PolicyContext` and collects their findings. A rule that raises does not hide the other rules'
+findings: it becomes one `internal` finding naming the rule. Must not print, read files or render.
+
+Rule groups:
+    spec-level       checks of ClusterSpecs and addons (positions straight from the spec file);
+    rendered-object  the webhooks' create/update checks run on rendered objects (positions mapped
+                     back to the spec through each object's origin map);
+    transition       base revision vs working tree (immutability, upgrade steps); they yield
+                     nothing when `ctx.base` is None;
+    fleet-wide       checks across clusters and addons (IP overlaps, addon selection).
+
+Example:
+    >>> ctx = PolicyContext(fleet, render_fleet(fleet))     # doctest: +SKIP
+    >>> for finding in run_rules(ctx):                      # doctest: +SKIP
+    ...     print(finding.position, finding.rule_id, finding.message)
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterable
+
+from fleetgen.findings import Finding, Position, Severity
+from fleetgen.policy.base import PolicyContext, Rule
+from fleetgen.policy.rules import (
+    addon_selects_nothing,
+    autoscaling_bounds,
+    capmox_cluster,
+    capmox_machine,
+    cidr_overlap,
+    cluster_immutable,
+    cluster_webhook,
+    cni_addon_missing,
+    cp_replicas_odd,
+    crs_immutable,
+    crs_webhook,
+    immutable_template,
+    ip_pool_shrink,
+    k8s_upgrade_skip,
+    k8s_version_supported,
+    kcp_immutable_fields,
+    kcp_webhook,
+    kubevirt_image_version,
+    label_values,
+    md_webhook,
+    mhc_webhook,
+    name_length,
+    no_inline_credentials,
+    proxmox_address_family,
+    proxmox_addresses_subnet,
+    proxmox_endpoint_in_subnet,
+    proxmox_gateway_in_prefix,
+    proxmox_ip_overlap,
+    proxmox_vip_in_range,
+    unique_pool_names,
+    worker_version_skew,
+)
+
+__all__ = ["INTERNAL_RULE_ID", "RULE_BY_ID", "RULES", "SUPERSEDES", "PolicyContext", "Rule", "rule_doc", "run_rules"]
+
+#: Rule id of the finding that replaces the output of a rule that crashed.
+INTERNAL_RULE_ID = "internal"
+
+#: Every rule, in documentation order: spec-level, rendered-object, transition, fleet-wide.
+RULES: tuple[Rule, ...] = (
+    # spec-level
+    cp_replicas_odd.RULE,
+    name_length.RULE,
+    unique_pool_names.RULE,
+    cidr_overlap.RULE,
+    proxmox_vip_in_range.RULE,
+    proxmox_gateway_in_prefix.RULE,
+    proxmox_endpoint_in_subnet.RULE,
+    proxmox_address_family.RULE,
+    proxmox_addresses_subnet.RULE,
+    autoscaling_bounds.RULE,
+    no_inline_credentials.RULE,
+    kubevirt_image_version.RULE,
+    k8s_version_supported.RULE,
+    # rendered-object (webhook mirrors)
+    kcp_webhook.RULE,
+    md_webhook.RULE,
+    mhc_webhook.RULE,
+    crs_webhook.RULE,
+    cluster_webhook.RULE,
+    capmox_machine.RULE,
+    capmox_cluster.RULE,
+    label_values.RULE,
+    # transition (need ctx.base)
+    immutable_template.RULE,
+    kcp_immutable_fields.RULE,
+    k8s_upgrade_skip.RULE,
+    worker_version_skew.RULE,
+    crs_immutable.RULE,
+    cluster_immutable.RULE,
+    ip_pool_shrink.RULE,
+    # fleet-wide
+    proxmox_ip_overlap.RULE,
+    addon_selects_nothing.RULE,
+    cni_addon_missing.RULE,
+)
+
+#: Rule id -> rule. Ids are stable: never reused or renamed.
+RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+if len(RULE_BY_ID) != len(RULES):  # pragma: no cover - guarded by tests
+    raise RuntimeError("duplicate policy rule id")
+
+#: rule id -> rule ids whose finding at the *same position* it replaces. A spec-level rule and the
+#: webhook mirror that checks the rendered result of the same field would otherwise report one
+#: problem twice; the spec-level message is the one that says what to change in the spec.
+SUPERSEDES: dict[str, frozenset[str]] = {
+    "cp-replicas-odd": frozenset({"kcp-webhook"}),
+}
+
+
+def rule_doc(rule: Rule) -> str:
+    """The user documentation of a rule: its module's docstring."""
+    module = sys.modules.get(type(rule).__module__)
+    return (module.__doc__ or "").strip() if module else ""
+
+
+def run_rules(ctx: PolicyContext, rules: Iterable[Rule | str] | None = None) -> list[Finding]:
+    """Run policy rules and collect their findings.
+
+    Args:
+        ctx: the loaded fleet, its rendered output and optionally the base revision's.
+        rules: rules or rule ids to run, in order; all of `RULES` when None.
+
+    Returns:
+        The findings of every rule, sorted by file, line, column, rule id and message. A rule that
+        raises keeps the findings it yielded before and adds one `internal` error naming it and the
+        exception, so one rule's bug never hides the others' findings. Where a spec-level rule and
+        a webhook mirror report the same position (`SUPERSEDES`), only the spec-level finding is
+        kept.
+
+    Raises:
+        KeyError: if a rule id is unknown (a caller bug, not bad input).
+    """
+    selected = [RULE_BY_ID[r] if isinstance(r, str) else r for r in (RULES if rules is None else rules)]
+    findings: list[Finding] = []
+    for rule in selected:
+        try:
+            for finding in rule.check(ctx):
+                findings.append(finding)
+        except Exception as err:  # noqa: BLE001 - a rule bug must not hide the other rules' findings
+            findings.append(_internal_finding(rule, err))
+    return sorted(_drop_superseded(findings), key=Finding.sort_key)
+
+
+def _drop_superseded(findings: list[Finding]) -> list[Finding]:
+    covered = {(rule_id, f.position) for f in findings for rule_id in SUPERSEDES.get(f.rule_id, ())}
+    return [f for f in findings if (f.rule_id, f.position) not in covered]
+
+
+def _internal_finding(rule: Rule, err: Exception) -> Finding:
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown location"
+    rule_id = getattr(rule, "id", type(rule).__name__)
+    return Finding(
+        INTERNAL_RULE_ID,
+        Severity.ERROR,
+        f"rule {rule_id} failed with {type(err).__name__}: {err}; its checks did not complete",
+        Position("fleetgen.yaml"),
+        hint=f"this is a fleetgen bug, please report it (raised at {where})",
+    )

@@ -1,0 +1,91 @@
+"""Building policy findings with the right positions and message shape.
+
+Owns: `spec_finding` (a problem in a spec file, positioned with its `SourceMap`) and
+`object_finding` (a problem in a rendered object: positioned at the spec field that produced it via
+the object's origin map, with the rendered file position in `Finding.rendered`). Every message
+starts with the dotted field path (`spec.controlPlane.replicas: must be odd ...`); rendered-object
+messages also name the object (`spec.replicas of KubeadmControlPlane clusters/a: ...`).
+Must not decide what is wrong (rules do).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from fleetgen.findings import Finding, Position, Severity
+from fleetgen.sourcemap import SourceMap, pointer_to_path
+from fleetgen.yamlio import YamlLoadError, load_yaml
+
+if TYPE_CHECKING:
+    from fleetgen.policy.base import PolicyContext, Rule
+    from fleetgen.render.base import OutputFile, RenderedObject
+
+
+def spec_finding(rule: Rule, source: SourceMap, pointer: str, problem: str, *,
+                 severity: Severity | None = None, hint: str = "") -> Finding:
+    """A finding about a spec field.
+
+    Args:
+        rule: the rule reporting it (gives the id and default severity).
+        source: positions of the spec document (a cluster's, an addon's or fleetgen.yaml's).
+        pointer: JSON pointer of the field in that document, e.g. `/spec/controlPlane/replicas`.
+        problem: what is wrong, lower-case, without the field path.
+        severity: overrides the rule's default severity.
+        hint: optional advice.
+
+    Returns:
+        A Finding whose message is `<field path>: <problem>`, positioned at the field (or its
+        nearest ancestor present in the file, e.g. a default from fleetgen.yaml).
+    """
+    path = pointer_to_path(pointer) or "(document)"
+    return Finding(rule.id, severity or rule.severity, f"{path}: {problem}", source.lookup(pointer),
+                   pointer=pointer, hint=hint)
+
+
+def object_finding(rule: Rule, ctx: PolicyContext, file: OutputFile, obj: RenderedObject, pointer: str, problem: str, *,
+                   severity: Severity | None = None, hint: str = "") -> Finding:
+    """A finding about a field of a rendered object.
+
+    Args:
+        rule: the rule reporting it.
+        ctx: the policy context (for the output directory).
+        file: the output file holding `obj`.
+        obj: the rendered object.
+        pointer: JSON pointer of the field in the object, e.g. `/spec/replicas`.
+        problem: what is wrong, lower-case, without the field path.
+        severity: overrides the rule's default severity.
+        hint: optional advice.
+
+    Returns:
+        A Finding positioned at the spec field the origin map names for `pointer`, with `object`
+        set and `rendered` at the field in the output file (when the file's YAML can be read).
+    """
+    path = pointer_to_path(pointer) or "metadata"
+    return Finding(rule.id, severity or rule.severity, f"{path} of {obj.ref}: {problem}",
+                   obj.spec_position(pointer), pointer=pointer, object=obj.ref,
+                   rendered=rendered_position(ctx, file, obj, pointer), hint=hint)
+
+
+def rendered_position(ctx: PolicyContext, file: OutputFile, obj: RenderedObject, pointer: str) -> Position:
+    """Position of `pointer` inside `obj` in the output file, relative to the repository root.
+
+    Falls back to the file alone (line 0) when the object cannot be located in the file's YAML.
+    """
+    path = f"{ctx.fleet.config.output_dir}/{file.path}"
+    try:
+        index = next(i for i, o in enumerate(file.objects) if o is obj)
+    except StopIteration:
+        return Position(path)
+    sources = _document_sources(path, file.content)
+    if len(sources) != len(file.objects):
+        return Position(path)
+    return sources[index].lookup(pointer)
+
+
+@lru_cache(maxsize=64)
+def _document_sources(path: str, content: bytes) -> tuple[SourceMap, ...]:
+    try:
+        return tuple(doc.source for doc in load_yaml(content, path, allow_empty=True))
+    except YamlLoadError:
+        return ()

@@ -1,0 +1,80 @@
+"""ip-pool-shrink: warn when a Proxmox cluster's node address range shrinks.
+
+CAPMOX turns ProxmoxCluster `ipv4Config` / `ipv6Config` into in-cluster IPAM pools. The IPAM
+webhook refuses to update a pool so that it no longer contains addresses already allocated to
+Machines ("pool addresses do not contain allocated addresses"), and even when the removed
+addresses happen to be free, fewer addresses can stall the next rollout (a rollout needs one
+extra address per surging Machine). fleetgen cannot see which addresses are allocated, so any
+removed address is a warning to check before merging.
+
+Compares each rendered ProxmoxCluster with the same object in the base revision; skipped when
+there is no base revision.
+
+Severity: warning.
+
+Source:
+    kubernetes-sigs/cluster-api-ipam-provider-in-cluster, internal/webhooks/inclusterippool.go
+    (`ValidateUpdate`); ionos-cloud/cluster-api-provider-proxmox v0.9.0 (pools from `ipv4Config`);
+    FIELD.md §1.15.
+
+Failing example (base revision: `addresses: [10.10.10.10-10.10.10.20]`)::
+
+    spec:
+      proxmox:
+        ipv4: {addresses: [10.10.10.10-10.10.10.15], prefix: 24, gateway: 10.10.10.1}
+
+Passing example (growing is fine)::
+
+    spec:
+      proxmox:
+        ipv4: {addresses: [10.10.10.10-10.10.10.30], prefix: 24, gateway: 10.10.10.1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.policy.emit import object_finding
+from fleetgen.policy.ipnet import IPInterval, parse_interval, subtract
+from fleetgen.policy.objects import get, transitions
+
+INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
+
+
+def _intervals(entries: object) -> list[IPInterval]:
+    if not isinstance(entries, list):
+        return []
+    return [iv for iv in (parse_interval(e) for e in entries) if iv is not None]
+
+
+class IpPoolShrinkRule:
+    """Proxmox node address pools only grow."""
+
+    id = "ip-pool-shrink"
+    severity = Severity.WARNING
+    summary = "a Proxmox node address range shrank: IPAM rejects pools that drop allocated addresses"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one warning per ProxmoxCluster IP config that lost addresses."""
+        for t in transitions(ctx, "ProxmoxCluster", group=INFRA_GROUP):
+            for config in ("ipv4Config", "ipv6Config"):
+                old = _intervals(get(t.old.manifest, f"/spec/{config}/addresses"))
+                new = _intervals(get(t.new.manifest, f"/spec/{config}/addresses"))
+                if not old:
+                    continue
+                removed = subtract(old, new)
+                if not removed:
+                    continue
+                count = sum(iv.size for iv in removed)
+                shown = ", ".join(str(iv) for iv in removed[:3]) + (", ..." if len(removed) > 3 else "")
+                pointer = f"/spec/{config}/addresses" if new else f"/spec/{config}"
+                yield object_finding(self, ctx, t.file, t.new, pointer,
+                                     f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown}); "
+                                     "if a Machine holds one, IPAM rejects the update (pool addresses do not contain "
+                                     "allocated addresses)",
+                                     hint="check that no Machine uses the removed addresses (kubectl get ipaddresses -n <namespace>)")
+
+
+RULE = IpPoolShrinkRule()

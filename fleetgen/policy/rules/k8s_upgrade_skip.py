@@ -1,0 +1,67 @@
+"""k8s-upgrade-skip: the control plane may move up at most one minor version per change.
+
+kubeadm only upgrades one minor version at a time, so the KubeadmControlPlane webhook rejects a
+version change that skips a minor ("cannot update Kubernetes version from X to Y": the new version
+must be below `<old major>.<old minor + 2>.0`). Downgrades are not supported by kubeadm either;
+the KCP webhook lets them through but the rollout then breaks etcd and the API server, so fleetgen
+reports them as errors too (the ClusterClass topology webhook rejects them the same way:
+"version cannot be decreased").
+
+Compares the KubeadmControlPlane `spec.version` of the base revision and the working tree; skipped
+when there is no base revision.
+
+Severity: error.
+
+Source:
+    kubernetes-sigs/cluster-api v1.12.11,
+    controlplane/kubeadm/internal/webhooks/kubeadmcontrolplane.go (`validateVersion`);
+    internal/webhooks/cluster.go (`validateTopologyVersionUpdate`: "version cannot be decreased").
+
+Failing example::
+
+    spec:
+      kubernetesVersion: v1.35.0     # base revision: v1.33.1 (skips v1.34)
+
+Passing example::
+
+    spec:
+      kubernetesVersion: v1.34.2     # base revision: v1.33.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.policy.emit import object_finding
+from fleetgen.policy.kversion import parse_kube_version
+from fleetgen.policy.objects import get, transitions
+
+KCP_GROUP = "controlplane.cluster.x-k8s.io"
+
+
+class K8sUpgradeSkipRule:
+    """KubeadmControlPlane version changes go up by at most one minor and never down."""
+
+    id = "k8s-upgrade-skip"
+    severity = Severity.ERROR
+    summary = "a control-plane Kubernetes upgrade may not skip a minor version, and versions may not decrease"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one finding per KubeadmControlPlane whose version skips a minor or decreases."""
+        for t in transitions(ctx, "KubeadmControlPlane", group=KCP_GROUP):
+            old_text, new_text = get(t.old.manifest, "/spec/version"), get(t.new.manifest, "/spec/version")
+            old, new = parse_kube_version(old_text), parse_kube_version(new_text)
+            if old is None or new is None or old == new:
+                continue  # malformed versions are reported by kcp-webhook
+            if new >= type(new)(old.major, old.minor + 2, 0):
+                yield object_finding(self, ctx, t.file, t.new, "/spec/version",
+                                     f"cannot update Kubernetes version from {old_text} to {new_text}; "
+                                     f"upgrade one minor version per change (v{old.major}.{old.minor + 1}.x next)")
+            elif new < old:
+                yield object_finding(self, ctx, t.file, t.new, "/spec/version",
+                                     f"version cannot be decreased from {old_text} to {new_text}; kubeadm does not support downgrades")
+
+
+RULE = K8sUpgradeSkipRule()

@@ -1,0 +1,197 @@
+"""no-inline-credentials: no secrets in the fleet repository's specs and addon files.
+
+Everything under fleetgen's repository is committed and shipped to the GitOps agent in plain
+text: fleetgen.yaml, the ClusterSpecs, the addon definitions and the manifests addons ship (which
+become ClusterResourceSet ConfigMaps readable by anyone who can read the management cluster's
+namespace). Fleet has no SOPS decryption, so a committed secret is a leaked secret. Credentials
+belong in a Secret created out of band and referenced by name — for Proxmox,
+`spec.proxmox.credentialsRef: {name: ..., namespace: ...}`.
+
+What is reported (the value itself is never printed):
+
+* a key that names a credential (`password`, `token`, `secret`, `privateKey`, `apiKey`,
+  `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`) with a non-empty
+  string value, and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs; placeholders such as
+  `${VAR}` or `{{ .Values.x }}` are ignored;
+* a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
+* a URL with a password (`https://user:pass@host/...`);
+* well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
+  `xox?-...`, Proxmox `PVEAPIToken=...`, JWTs).
+
+A `v1 Secret` with `data`/`stringData` in an addon's files is reported once, as a whole, by
+`no-inline-secrets` (addon payload validation, `fleetgen.validate.payload`); this rule does not
+look inside such Secrets, so one problem is not reported twice.
+
+Severity: error.
+
+Source:
+    FIELD.md §1.16; ionos-cloud/cluster-api-provider-proxmox v0.9.0,
+    api/v1alpha2/proxmoxcluster_types.go (`credentialsRef`) and
+    templates/cluster-template-external-creds.yaml (the `url`/`token`/`secret` keys CAPMOX reads);
+    rancher/fleet#144 (no SOPS in Fleet).
+
+Failing example (crs/proxmox-ccm/ccm.yaml, an addon payload)::
+
+    apiVersion: apps/v1
+    kind: Deployment
+    spec:
+      template:
+        spec:
+          containers:
+            - name: proxmox-ccm
+              env:
+                - {name: PROXMOX_TOKEN_SECRET, value: 5f1c2a9e-...}   # a credential in git
+
+Passing example (clusters/pve-demo.yaml)::
+
+    spec:
+      proxmox:
+        credentialsRef: {name: pve-credentials, namespace: capmox-system}
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from fleetgen.findings import Finding, Position, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.sourcemap import SourceMap, escape_token, pointer_to_path
+from fleetgen.yamlio import YamlLoadError, load_yaml
+
+_SECRET_KEY_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "privatekey", "apikey",
+                        "accesskey", "secretkey", "clientsecret", "credential", "credentials")
+_KEY_SEPARATORS = re.compile(r"[-_. ]")
+_PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^<>]*>)\s*$")
+_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a PEM private-key block"),
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@[^\s]"), "a URL with a password in it"),
+    (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"PVEAPIToken=\S+=[0-9a-fA-F-]{36}"), "a Proxmox API token"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
+)
+_SKIP_KEYS = frozenset({"labels"})  # label values cannot hold credentials; keys like vault.io/secret are common
+
+_FIX = ("secrets must not be committed: create the Secret out of band and reference it by name "
+        "(spec.proxmox.credentialsRef, gitops.secretRef)")
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and _secret_key(key)
+
+
+@lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return _KEY_SEPARATORS.sub("", key.lower()).endswith(_SECRET_KEY_SUFFIXES)
+
+
+def _real_value(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and not _PLACEHOLDER.match(value)
+
+
+def _value_reason(value: str) -> str | None:
+    for pattern, what in _VALUE_PATTERNS:
+        if pattern.search(value):
+            return what
+    return None
+
+
+def scan_data(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (pointer, reason) for every credential-looking value in plain YAML data."""
+    if isinstance(data, Mapping):
+        skip = _SKIP_KEYS
+        if data.get("kind") == "Secret" and data.get("apiVersion") == "v1":
+            skip = skip | {"data", "stringData"}  # reported as a whole by `no-inline-secrets`
+        env_name = data.get("name")
+        if _is_secret_key(env_name) and _real_value(data.get("value")):
+            yield (f"{pointer}/value", f"the value of {env_name!r}")
+        for key, value in data.items():
+            if key in skip:
+                continue
+            child = f"{pointer}/{escape_token(key)}"
+            if _is_secret_key(key) and _real_value(value):
+                yield (child, f"a value for the credential-like key {key!r}")
+            elif isinstance(value, str):
+                reason = _value_reason(value)
+                if reason:
+                    yield (child, reason)
+            else:
+                yield from scan_data(value, child)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            child = f"{pointer}/{i}"
+            if isinstance(item, str):
+                reason = _value_reason(item)
+                if reason:
+                    yield (child, reason)
+            else:
+                yield from scan_data(item, child)
+    elif isinstance(data, str) and pointer == "":
+        reason = _value_reason(data)
+        if reason:
+            yield ("", reason)
+
+
+class NoInlineCredentialsRule:
+    """No credential-looking values in fleetgen.yaml, ClusterSpecs, addons and addon files."""
+
+    id = "no-inline-credentials"
+    severity = Severity.ERROR
+    summary = "no secrets in specs or addon files: reference a Secret (credentialsRef) instead"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one finding per credential-looking value, once per file position."""
+        seen: set[tuple[str, int, int]] = set()
+
+        def emit(source: SourceMap, pointer: str, reason: str) -> Iterator[Finding]:
+            pos = source.lookup(pointer)
+            key = (pos.file, pos.line, pos.col)
+            if key in seen:
+                return
+            seen.add(key)
+            path = pointer_to_path(pointer) or "(document)"
+            yield Finding(self.id, self.severity, f"{path}: looks like an inline credential ({reason}); {_FIX}",
+                          pos, pointer=pointer)
+
+        fleet = ctx.fleet
+        for pointer, reason in scan_data(fleet.config.model_dump(by_alias=True, exclude_none=True, mode="json")):
+            yield from emit(fleet.config_source, pointer, reason)
+        for cluster in fleet.clusters:
+            data = cluster.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+            for pointer, reason in scan_data(data):
+                yield from emit(cluster.source, pointer, reason)
+        for addon in fleet.addons:
+            for pointer, reason in scan_data(addon.addon.model_dump(by_alias=True, exclude_none=True, mode="json")):
+                yield from emit(addon.source, pointer, reason)
+            folder = posixpath.dirname(addon.path)
+            for name, content in addon.files.items():
+                yield from self._scan_file(posixpath.join(folder, name), content, emit)
+
+    def _scan_file(self, path: str, content: bytes, emit: Any) -> Iterator[Finding]:
+        try:
+            docs = load_yaml(content, path, allow_empty=True)
+        except YamlLoadError:
+            yield from self._scan_text(path, content)
+            return
+        for doc in docs:
+            for pointer, reason in scan_data(doc.data):
+                yield from emit(doc.source, pointer, reason)
+
+    def _scan_text(self, path: str, content: bytes) -> Iterator[Finding]:
+        text = content.decode("utf-8", errors="replace")
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            for pattern, what in _VALUE_PATTERNS:
+                m = pattern.search(line)
+                if m:
+                    yield Finding(self.id, self.severity, f"line {lineno}: looks like an inline credential ({what}); {_FIX}",
+                                  Position(path, lineno, m.start() + 1))
+                    break
+
+
+RULE = NoInlineCredentialsRule()

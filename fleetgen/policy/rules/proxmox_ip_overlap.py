@@ -1,0 +1,163 @@
+"""proxmox-ip-overlap: Proxmox clusters on one bridge must not share node addresses or VIPs.
+
+Each Proxmox cluster gets its own IPAM pool for node addresses and a kube-vip control-plane
+address. Nothing in CAPMOX or IPAM knows about the other clusters: two clusters whose ranges
+overlap on the same bridge hand out the same address twice, and a VIP inside another cluster's
+node range is eventually assigned to one of its nodes. The symptoms — duplicate-address ARP
+flapping, an API server that answers for the wrong cluster — appear weeks later. This rule looks
+across the whole fleet and reports, for every pair of clusters on the same `spec.proxmox.bridge`:
+
+* overlapping `spec.proxmox.ipv4.addresses` entries;
+* a control-plane endpoint inside the other cluster's node addresses;
+* two clusters with the same control-plane endpoint.
+
+The finding is reported on the later cluster (by namespace and name) and names the other one.
+Clusters are compared by bridge name only: keep bridge names distinct across separate Proxmox
+installations that reuse address space, or use different address space.
+
+Severity: error.
+
+Source:
+    FIELD.md §1.15 (ionos-cloud/cluster-api-provider-proxmox#412, #305, #304, #425;
+    kubernetes-sigs/cluster-api#11313); the per-cluster check CAPMOX itself does is
+    internal/webhook/proxmoxcluster_webhook.go ("addresses may not contain the endpoint IP").
+
+Failing example (two files)::
+
+    # clusters/pve-a.yaml
+    spec: {proxmox: {bridge: vmbr0, controlPlaneEndpoint: {host: 10.10.10.9},
+                     ipv4: {addresses: [10.10.10.10-10.10.10.20], prefix: 24, gateway: 10.10.10.1}}}
+    # clusters/pve-b.yaml
+    spec: {proxmox: {bridge: vmbr0, controlPlaneEndpoint: {host: 10.10.10.15},   # inside pve-a's range
+                     ipv4: {addresses: [10.10.10.18-10.10.10.30], prefix: 24, gateway: 10.10.10.1}}}
+
+Passing example::
+
+    # clusters/pve-b.yaml
+    spec: {proxmox: {bridge: vmbr0, controlPlaneEndpoint: {host: 10.10.10.39},
+                     ipv4: {addresses: [10.10.10.40-10.10.10.50], prefix: 24, gateway: 10.10.10.1}}}
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.policy.emit import spec_finding
+from fleetgen.policy.ipnet import IPInterval, parse_interval, parse_ip
+from fleetgen.spec.load import LoadedCluster
+from fleetgen.spec.models import ProxmoxSpec
+
+_HOST = "/spec/proxmox/controlPlaneEndpoint/host"
+
+
+def _address(i: int) -> str:
+    return f"/spec/proxmox/ipv4/addresses/{i}"
+
+
+def _px(cluster: LoadedCluster) -> ProxmoxSpec:
+    px = cluster.spec.spec.proxmox
+    if px is None:  # pragma: no cover - only Proxmox clusters are grouped by bridge
+        raise ValueError(f"{cluster.name} is not a Proxmox cluster")
+    return px
+
+
+def _where(cluster: LoadedCluster, pointer: str) -> str:
+    return f"cluster {cluster.namespace}/{cluster.name} ({cluster.source.lookup(pointer)})"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One node range (`index` >= 0: addresses[index]) or the VIP (`index` == -1) of cluster `owner`."""
+
+    interval: IPInterval
+    owner: int
+    index: int
+
+    @property
+    def is_vip(self) -> bool:
+        return self.index < 0
+
+
+class ProxmoxIpOverlapRule:
+    """Node ranges and VIPs of Proxmox clusters on one bridge are disjoint."""
+
+    id = "proxmox-ip-overlap"
+    severity = Severity.ERROR
+    summary = "Proxmox clusters on the same bridge must not share node addresses or control-plane endpoints"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one finding per conflicting address entry or endpoint, on the later cluster of each pair.
+
+        A sweep over the address intervals of each bridge, sorted by start, so a fleet of thousands
+        of clusters costs n log n, not n².
+        """
+        by_bridge: dict[str, list[LoadedCluster]] = defaultdict(list)
+        for cluster in ctx.fleet.clusters:
+            if cluster.spec.spec.proxmox is not None:
+                by_bridge[cluster.spec.spec.proxmox.bridge].append(cluster)
+        for bridge, clusters in by_bridge.items():
+            yield from self._bridge(bridge, clusters)
+
+    def _bridge(self, bridge: str, clusters: list[LoadedCluster]) -> Iterator[Finding]:
+        entries: list[_Entry] = []
+        for owner, cluster in enumerate(clusters):
+            px = _px(cluster)
+            for i, text in enumerate(px.ipv4.addresses):
+                interval = parse_interval(text)
+                if interval is not None:
+                    entries.append(_Entry(interval, owner, i))
+            vip = parse_ip(px.control_plane_endpoint.host)
+            if vip is not None:
+                entries.append(_Entry(IPInterval(vip.version, int(vip), int(vip), str(vip)), owner, -1))
+        ranges: dict[tuple[int, int, int], int] = {}   # (later, its range, earlier) -> earliest overlapping range of earlier
+        holds: set[tuple[int, int, int]] = set()       # (later range holder, its range, earlier VIP owner)
+        inside: dict[tuple[int, int], int] = {}        # (later VIP owner, earlier range holder) -> first range holding it
+        same: set[tuple[int, int]] = set()             # (later, earlier) with one VIP
+        active: list[_Entry] = []
+        for entry in sorted(entries, key=lambda e: (e.interval.version, e.interval.first, e.owner, e.index)):
+            iv = entry.interval
+            active = [a for a in active if a.interval.version == iv.version and a.interval.last >= iv.first]
+            for other in active:
+                if other.owner == entry.owner:
+                    continue
+                later, earlier = (entry, other) if entry.owner > other.owner else (other, entry)
+                if not later.is_vip and not earlier.is_vip:
+                    key = (later.owner, later.index, earlier.owner)
+                    ranges[key] = min(ranges.get(key, earlier.index), earlier.index)
+                elif later.is_vip and earlier.is_vip:
+                    same.add((later.owner, earlier.owner))
+                elif earlier.is_vip:
+                    holds.add((later.owner, later.index, earlier.owner))
+                else:
+                    key2 = (later.owner, earlier.owner)
+                    inside[key2] = min(inside.get(key2, earlier.index), earlier.index)
+            active.append(entry)
+        for (b, j, a), i in sorted(ranges.items()):
+            rb, ra = _px(clusters[b]).ipv4.addresses[j], _px(clusters[a]).ipv4.addresses[i]
+            yield spec_finding(self, clusters[b].source, _address(j),
+                               f"{rb} overlaps {ra} of {_where(clusters[a], _address(i))} on bridge {bridge}; "
+                               "node ranges of clusters sharing a bridge must be disjoint")
+        for b, j, a in sorted(holds):
+            rb, host = _px(clusters[b]).ipv4.addresses[j], _px(clusters[a]).control_plane_endpoint.host
+            yield spec_finding(self, clusters[b].source, _address(j),
+                               f"{rb} contains the control-plane endpoint {host} of {_where(clusters[a], _HOST)} on bridge {bridge}; "
+                               "IPAM would hand that address to a node")
+        for b, a in sorted(same):
+            host = _px(clusters[b]).control_plane_endpoint.host
+            yield spec_finding(self, clusters[b].source, _HOST,
+                               f"{host} is also the control-plane endpoint of {_where(clusters[a], _HOST)} on bridge {bridge}; "
+                               "each cluster needs its own VIP")
+        for (b, a), i in sorted(inside.items()):
+            if (b, a) in same:
+                continue
+            host, ra = _px(clusters[b]).control_plane_endpoint.host, _px(clusters[a]).ipv4.addresses[i]
+            yield spec_finding(self, clusters[b].source, _HOST,
+                               f"{host} is inside {ra}, the node addresses of {_where(clusters[a], _address(i))} "
+                               f"on bridge {bridge}; IPAM would hand the VIP to one of its nodes")
+
+
+RULE = ProxmoxIpOverlapRule()

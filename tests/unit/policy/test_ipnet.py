@@ -1,0 +1,82 @@
+"""IP parsing and subnet helpers."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from fleetgen.policy.ipnet import (
+    IPInterval,
+    merge,
+    parse_cidr,
+    parse_interval,
+    parse_ip,
+    pool_network,
+    subtract,
+)
+
+
+@pytest.mark.parametrize(("text", "first", "last", "version"), [
+    ("10.0.0.5", "10.0.0.5", "10.0.0.5", 4),
+    ("10.0.0.5-10.0.0.9", "10.0.0.5", "10.0.0.9", 4),
+    (" 10.0.0.5 - 10.0.0.9 ", "10.0.0.5", "10.0.0.9", 4),
+    ("10.0.0.7/30", "10.0.0.4", "10.0.0.7", 4),
+    ("2001:db8::1-2001:db8::ff", "2001:db8::1", "2001:db8::ff", 6),
+    ("2001:db8::/126", "2001:db8::", "2001:db8::3", 6),
+], ids=["ip", "range", "range-spaces", "cidr-host-bits", "ipv6-range", "ipv6-cidr"])
+def test_parse_interval_valid_notations_give_inclusive_bounds(text: str, first: str, last: str, version: int) -> None:
+    iv = parse_interval(text)
+    assert iv is not None
+    assert (iv.first, iv.last, iv.version) == (int(ipaddress.ip_address(first)), int(ipaddress.ip_address(last)), version)
+    assert str(iv) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["10.0.0.9-10.0.0.5", "10.0.0.1-2001:db8::1", "10.0.0.0/33", "host", "", None, 5],
+                         ids=["reversed", "mixed", "bad-prefix", "name", "empty", "none", "int"])
+def test_parse_interval_invalid_notation_returns_none(text: object) -> None:
+    assert parse_interval(text) is None
+
+
+def test_interval_ipv6_first_address_keeps_family() -> None:
+    iv = parse_interval("::5")
+    assert iv is not None and iv.first_address == ipaddress.IPv6Address("::5")
+    assert str(IPInterval(6, 5, 9)) == "::5-::9"
+
+
+def test_interval_contains_overlaps_within_respect_family() -> None:
+    v4 = parse_interval("10.0.0.0/24")
+    v6 = parse_interval("::a00:0/120")  # same integers, other family
+    assert v4 is not None and v6 is not None
+    assert v4.contains(parse_ip("10.0.0.5")) and not v6.contains(parse_ip("10.0.0.5"))
+    assert not v4.overlaps(v6)
+    assert v4.within(ipaddress.ip_network("10.0.0.0/16")) and not v4.within(ipaddress.ip_network("::/0"))
+
+
+def test_pool_network_uses_lowest_address_not_first_written() -> None:
+    intervals = [parse_interval("10.0.1.10-10.0.1.20"), parse_interval("10.0.0.200")]
+    assert str(pool_network(intervals, 24)) == "10.0.0.0/24"
+
+
+def test_pool_network_mixed_families_or_bad_prefix_is_none() -> None:
+    assert pool_network([parse_interval("10.0.0.1"), parse_interval("::1")], 24) is None
+    assert pool_network([parse_interval("10.0.0.1")], 64) is None
+    assert pool_network([None], 24) is None
+
+
+def test_subtract_returns_removed_pieces() -> None:
+    base = [parse_interval("10.0.0.10-10.0.0.20")]
+    keep = [parse_interval("10.0.0.12-10.0.0.14"), parse_interval("10.0.0.18")]
+    assert [str(iv) for iv in subtract(base, keep)] == ["10.0.0.10-10.0.0.11", "10.0.0.15-10.0.0.17", "10.0.0.19-10.0.0.20"]
+    assert subtract(base, [parse_interval("10.0.0.0/24")]) == []
+
+
+def test_merge_joins_adjacent_and_overlapping() -> None:
+    merged = merge([parse_interval("10.0.0.5-10.0.0.9"), parse_interval("10.0.0.10"), parse_interval("10.0.0.1-10.0.0.6")])
+    assert [str(iv) for iv in merged] == ["10.0.0.1-10.0.0.10"]
+
+
+def test_parse_cidr_requires_slash_and_allows_host_bits() -> None:
+    assert str(parse_cidr("10.1.2.3/16")) == "10.1.0.0/16"
+    assert parse_cidr("10.1.2.3") is None
+    assert parse_cidr("10.1.2.3/40") is None

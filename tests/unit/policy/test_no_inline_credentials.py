@@ -1,0 +1,89 @@
+"""no-inline-credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleetgen.policy import PolicyContext, run_rules
+from fleetgen.policy.rules.no_inline_credentials import scan_data
+from fleetgen.render.base import RenderResult
+from fleetgen.spec.load import load_fleet
+
+from .cases import context_from_yaml, kubevirt_cluster, write_fleet
+
+ADDON = ("apiVersion: fleetgen.dev/v1alpha1\nkind: Addon\nmetadata: {name: extras}\n"
+         "spec:\n  clusterSelector: {matchLabels: {env: demo}}\n  resources: [payload.yaml]\n")
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----\n"
+
+
+def _fleet_with_payload(tmp_path: Path, payload: str) -> PolicyContext:
+    root = write_fleet(tmp_path, clusters={"kv-a.yaml": kubevirt_cluster(labels={"env": "demo"})},
+                       addons={"extras": {"addon.yaml": ADDON, "payload.yaml": payload}})
+    fleet, problems = load_fleet(root)
+    assert problems == []
+    return PolicyContext(fleet, RenderResult(()))
+
+
+def test_no_inline_credentials_env_token_in_addon_payload_points_at_payload_file(tmp_path: Path) -> None:
+    payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: apps/v1\nkind: Deployment\n"
+               "metadata: {name: ccm}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ccm\n"
+               "          env:\n            - name: PROXMOX_TOKEN\n              value: hunter2\n")
+    [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert str(finding.position) == "crs/extras/payload.yaml:15:15"
+    assert finding.message.startswith("spec.template.spec.containers[0].env[0].value: looks like an inline credential "
+                                      "(the value of 'PROXMOX_TOKEN')")
+    assert "hunter2" not in finding.message
+
+
+def test_no_inline_credentials_secret_values_are_left_to_payload_validation(tmp_path: Path) -> None:
+    payload = "apiVersion: v1\nkind: Secret\nmetadata: {name: pve, annotations: {note: x}}\nstringData:\n  token: hunter2\n"
+    assert run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"]) == []
+
+
+def test_no_inline_credentials_private_key_in_configmap_fails_but_certificate_passes(tmp_path: Path) -> None:
+    cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tls}\ndata:\n"
+               f"  ca.crt: {cert!r}\n  tls.key: {PEM!r}\n")
+    [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert finding.pointer == "/data/tls.key" and "a PEM private-key block" in finding.message
+
+
+def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Path) -> None:
+    payload = "key: [unclosed\n" + PEM
+    [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert str(finding.position) == "crs/extras/payload.yaml:2:1"
+
+
+@pytest.mark.parametrize(("data", "hits"), [
+    ({"env": [{"name": "PROXMOX_SECRET", "value": "s3cr3t"}]}, ["/env/0/value"]),
+    ({"env": [{"name": "PROXMOX_SECRET", "value": "${PROXMOX_SECRET}"}]}, []),
+    ({"adminPassword": "x"}, ["/adminPassword"]),
+    ({"password": "", "token": "{{ .Values.token }}", "secretName": "pve", "tokenTTL": "24h"}, []),
+    ({"metadata": {"labels": {"vault.io/secret": "enabled"}}}, []),
+    ({"url": "https://user:pa55@example.com/x"}, ["/url"]),
+    ({"url": "ssh://git@example.com/x"}, []),
+    ({"args": ["--token=ghp_" + "a" * 36]}, ["/args/0"]),
+    ({"automountServiceAccountToken": True}, []),
+], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
+        "url-password", "url-user-only", "github-token-in-list", "bool-value"])
+def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
+    assert [pointer for pointer, _ in scan_data(data)] == hits
+
+
+def test_no_inline_credentials_real_cni_manifests_pass(upstream: Path) -> None:
+    from fleetgen.yamlio import load_yaml
+
+    for path in ("projectcalico/calico/v3.31.7/manifests/calico.yaml",
+                 "kubernetes-sigs/cluster-api/v1.12.11/test/e2e/data/cni/kindnet/kindnet.yaml"):
+        docs = load_yaml((upstream / path).read_bytes(), path, allow_empty=True)
+        assert [p for doc in docs for p, _ in scan_data(doc.data)] == [], path
+
+
+def test_no_inline_credentials_same_default_reported_once() -> None:
+    config = ("apiVersion: fleetgen.dev/v1alpha1\nkind: FleetConfig\n"
+              "gitops: {repo: 'https://bot:tok3n@git.example.com/f.git'}\n---\n")
+    ctx = context_from_yaml(config + kubevirt_cluster("kv-a") + kubevirt_cluster("kv-b"))
+    [finding] = run_rules(ctx, ["no-inline-credentials"])
+    assert finding.pointer == "/gitops/repo"

@@ -1,0 +1,72 @@
+"""proxmox-ip-overlap."""
+
+from __future__ import annotations
+
+from fleetgen.policy import run_rules
+
+from .cases import context_from_yaml, kubevirt_cluster, proxmox_cluster
+
+
+def test_proxmox_ip_overlap_other_cluster_vip_inside_my_range_reported_on_my_range() -> None:
+    text = (proxmox_cluster("pve-a", host="10.10.10.45", addresses=["10.10.10.10-10.10.10.20"])
+            + proxmox_cluster("pve-b", host="10.10.10.39", addresses=["10.10.10.40-10.10.10.50"]))
+    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert finding.pointer == "/spec/proxmox/ipv4/addresses/0"
+    assert "contains the control-plane endpoint 10.10.10.45 of cluster clusters/pve-a" in finding.message
+
+
+def test_proxmox_ip_overlap_compares_across_namespaces_on_one_bridge() -> None:
+    text = proxmox_cluster("pve-a", namespace="team-a") + proxmox_cluster("pve-a", namespace="team-b", host="10.10.10.8")
+    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert "of cluster team-a/pve-a (case.yaml:" in finding.message
+
+
+def test_proxmox_ip_overlap_three_clusters_report_on_later_ones() -> None:
+    text = (proxmox_cluster("a", host="10.10.10.9") + proxmox_cluster("b", host="10.10.10.8")
+            + proxmox_cluster("c", host="10.10.10.7") + kubevirt_cluster())
+    findings = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert len(findings) == 3  # b overlaps a; c overlaps a and b
+
+
+def test_proxmox_ip_overlap_different_bridges_pass() -> None:
+    text = proxmox_cluster("pve-a") + proxmox_cluster("pve-b", bridge="vmbr1")
+    assert run_rules(context_from_yaml(text), ["proxmox-ip-overlap"]) == []
+
+
+
+def _naive_conflicts(clusters: list[tuple[int, list[tuple[int, int]]]]) -> set[tuple[int, str]]:
+    """(later cluster index, kind of conflict), pairwise, the obvious O(n²) way."""
+    out = set()
+    for b, (b_vip, b_ranges) in enumerate(clusters):
+        for a_vip, a_ranges in clusters[:b]:
+            if any(lo <= a_hi and a_lo <= hi for lo, hi in b_ranges for a_lo, a_hi in a_ranges):
+                out.add((b, "overlaps"))
+            if any(lo <= a_vip <= hi for lo, hi in b_ranges):
+                out.add((b, "contains"))
+            if b_vip == a_vip:
+                out.add((b, "also"))
+            elif any(lo <= b_vip <= hi for lo, hi in a_ranges):
+                out.add((b, "inside"))
+    return out
+
+
+def test_proxmox_ip_overlap_sweep_matches_pairwise_on_random_fleets() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(40):
+        plain: list[tuple[int, list[tuple[int, int]]]] = []
+        for _ in range(rng.randint(2, 7)):
+            starts = [rng.randint(1, 55) for _ in range(rng.randint(1, 2))]
+            plain.append((rng.randint(1, 60), [(lo, lo + rng.randint(0, 6)) for lo in starts]))
+        text = "".join(proxmox_cluster(f"c{n:02d}", host=f"10.10.10.{vip}",
+                                       addresses=[f"10.10.10.{lo}-10.10.10.{hi}" for lo, hi in ranges])
+                       for n, (vip, ranges) in enumerate(plain))
+        ctx = context_from_yaml(text)
+        first_lines = [c.source.lookup("").line for c in ctx.fleet.clusters]  # clusters c00.. in document order
+        got = set()
+        for f in run_rules(ctx, ["proxmox-ip-overlap"]):
+            index = max(i for i, line in enumerate(first_lines) if line <= f.position.line)
+            kind = next(k for k in ("overlaps", "contains", "also", "inside") if f" {k} " in f.message)
+            got.add((index, kind))
+        assert got == _naive_conflicts(plain)
