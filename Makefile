@@ -33,7 +33,7 @@ validate: $(BIN)/fleetgen
 test: install ## run the test suite (both cores)
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: install ## benchmark render/validate on generated fleets of 1,000 and 10,000 clusters
+bench: install ## benchmark render/validate on a generated fleet of 1,000 clusters (10,000 with bench/run.py --large)
 	$(BIN)/python bench/run.py
 
 lint: $(BIN)/fleetgen
