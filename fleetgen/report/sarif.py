@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from fleetgen import __version__
 from fleetgen.findings import CheckResult, Severity
 
-#: Rule ids that are not policy rules (STYLE.md §3), with their descriptions.
+#: Rule ids emitted outside `fleetgen.policy` (loading, schemas, CEL, rendering, payloads, budgets).
 RESERVED_RULES = {
     "parse": "YAML syntax or encoding error in a fleetgen file",
     "spec": "a spec field has the wrong type or value",
@@ -22,6 +22,15 @@ RESERVED_RULES = {
     "cel-unsupported": "a CEL rule of a CRD could not be evaluated offline",
     "unique-cluster-names": "two ClusterSpecs declare the same cluster name",
     "internal": "a fleetgen check failed unexpectedly (a bug)",
+    "addon-schema": "an object in an addon payload does not match the core Kubernetes schema of its clusters' version",
+    "no-inline-secrets": "an addon payload ships a Secret with data; no secret is ever rendered into git",
+    "crs-payload-size": "a single addon document is over the 1 MiB ConfigMap limit and cannot be shipped by a ClusterResourceSet",
+    "crs-payload-key": "an addon file name is not a valid ConfigMap data key",
+    "configmap-size": "a rendered ConfigMap or Secret is over the 1 MiB limit",
+    "last-applied-size": "an object is over the 262144-byte last-applied-configuration annotation limit of client-side apply",
+    "fleet-bundle-size": "a Fleet bundle is over the size budget (700 KiB warning, 1 MiB error, compressed)",
+    "flux-git-url": "the Flux GitRepository URL must be http(s):// or ssh:// (scp-style git@host:path is rejected)",
+    "output-layout": "the output tree would contain a directory Fleet treats specially (templates/)",
 }
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
