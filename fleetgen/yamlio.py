@@ -42,6 +42,7 @@ _SAFE_DEPTH_BOUND = 5_000
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_NULL = "tag:yaml.org,2002:null"
 #: Scalar tags read into plain data; any other tag (!!binary, !!python/..., !custom) is refused.
 _SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
 
@@ -247,8 +248,8 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
     try:
         _check_depth(text, file)
         for root in yaml.compose_all(text, Loader=_Loader):
-            if root is None:
-                continue
+            if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL and root.value == ""):
+                continue  # `---` with nothing after it (kubectl skips these too); an explicit `null` stays
             builder = _Builder(file)
             builder.check_size(root)
             builder.source.add_mark("", root.start_mark.line, root.start_mark.column)
@@ -258,6 +259,10 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
         problem = err.problem or err.context or "invalid YAML"
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem = "found a tab character; YAML indents with spaces only"
+        elif err.problem and err.context and err.context_mark is not None and mark is not None \
+                and err.context_mark.line != mark.line:
+            # libyaml notices an unclosed bracket or quote lines later: say where it was opened
+            problem += f" ({err.context} at line {err.context_mark.line + 1})"
         raise _fail(file, f"yaml: {problem}", mark.line if mark else -1, mark.column if mark else -1) from err
     except yaml.YAMLError as err:  # pragma: no cover - libyaml reports marks for all syntax errors
         raise _fail(file, f"yaml: {err}") from err
@@ -269,15 +274,6 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-#: Scalar tags read into plain data; any other tag (!!binary, !!python/..., !custom) is refused.
-_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp"))
-
-
-def _tag_name(tag: str) -> str:
-    """A tag as users write it: `tag:yaml.org,2002:set` -> `!!set`."""
-    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,8 @@ def run_cli(*argv: str, cwd: Path | None = None) -> CliResult:
                 code = 0
             except SystemExit as exc:
                 code = int(exc.code or 0)
+            sys.stdout.flush()
+            sys.stderr.flush()
             out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
     finally:
         os.chdir(old)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Bumped whenever the conversion changes its output, so synced schemas are detected as stale.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 #: JSON Schema dialect of every generated file (core kinds from kubernetes-validate use it too).
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -246,6 +246,8 @@ def _node(s: dict[str, Any], *, branch: bool) -> dict[str, Any]:
                 out[bound] = out.pop(limit)
             else:
                 del out[bound]
+    if out.get("type") == "integer" and out.get("format") in _INT_RANGE:
+        _int_range(out, *_INT_RANGE[out["format"]])
     if out.get("x-kubernetes-list-type") == "set" and out.get("type") == "array":
         out["uniqueItems"] = True
     if out.get("x-kubernetes-int-or-string") is True or out.get("format") == "int-or-string":
@@ -255,6 +257,18 @@ def _node(s: dict[str, Any], *, branch: bool) -> dict[str, Any]:
     if out.pop("nullable", False) is True:
         out = _nullable(out)
     return out
+
+
+#: Integer formats the API server enforces when it decodes into Go int32/int64 fields.
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _int_range(out: dict[str, Any], low: int, high: int) -> None:
+    """`format: int32|int64`: bound the value (the API server cannot decode larger numbers)."""
+    if not isinstance(out.get("minimum"), int | float) or out["minimum"] < low:
+        out["minimum"] = low
+    if not isinstance(out.get("maximum"), int | float) or out["maximum"] > high:
+        out["maximum"] = high
 
 
 def _int_or_string(out: dict[str, Any]) -> None:

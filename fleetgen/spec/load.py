@@ -15,9 +15,11 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -123,8 +125,115 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _display(text: str, limit: int = 80) -> str:
+    """User text (a key, a field path) made safe for a one-line message: control characters escaped, cut to `limit`."""
+    head = text[: limit + 1]
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in head)
+    return out if len(out) <= limit and len(text) <= limit else out[: limit - 3] + "..."
+
+
+def _strip(tp: Any) -> Any:
+    """`Annotated[X, ...]` and `X | None` -> X (a union of several types is left alone)."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[str | int, ...]) -> set[str] | None:
+    """The field names (aliases) of the model found at `loc` inside `model`, or None if not a model."""
+    tp: Any = model
+    for part in loc:
+        tp = _strip(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = {(f.alias or n): f for n, f in tp.model_fields.items()}
+            if not isinstance(part, str) or part not in fields:
+                return None
+            tp = fields[part].annotation
+        elif get_origin(tp) is list and isinstance(part, int):
+            tp = get_args(tp)[0]
+        elif get_origin(tp) is dict and isinstance(part, str):
+            tp = get_args(tp)[1]
+        else:
+            return None
+    tp = _strip(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return {f.alias or n for n, f in tp.model_fields.items()}
+    return None
+
+
+def _suggest(field: str, siblings: set[str] | None) -> str | None:
+    """The known field `field` is most likely a misspelling of, if any."""
+    if len(field) > 64:
+        return None
+    close = difflib.get_close_matches(field, sorted(siblings) if siblings is not None else _KNOWN_FIELDS, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _findings(err: ValidationError, source: SourceMap, prefix: tuple[str | int, ...] = (),
+              own: SourceMap | None = None, *, missing: bool = True) -> list[Finding]:
+    """`findings_from_validation`, plus: `own` (the spec file's own positions, without the defaults)
+    positions missing fields, so they point where the field is added; `missing=False` drops them."""
+    model = getattr(models, err.title, None)
+    model = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    errors = []
+    for e in err.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        errors.append((e, loc))
+    # a misspelt key gives two errors: the unknown key and, when the field is required, the missing one.
+    # Report the misspelling only.
+    suggestions: dict[tuple[str | int, ...], str] = {}
+    for e, loc in errors:
+        if e["type"] == "extra_forbidden":
+            close = _suggest(str(loc[-1]), _fields_at(model, loc[:-1]) if model else None)
+            if close:
+                suggestions[loc] = close
+    covered = {loc[:-1] + (close,) for loc, close in suggestions.items()}
+    out = []
+    for e, loc in errors:
+        kind = e["type"]
+        if kind == "missing" and (not missing or any(loc[: len(c)] == c for c in covered)):
+            continue
+        full = tuple(prefix) + loc
+        pointer = join_pointer(full)
+        path = _display(pointer_to_path(pointer) or "(document)", 120)
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        got = f", got {_short(e['input'])}" if "input" in e and not isinstance(e["input"], dict | list) else ""
+        if kind == "extra_forbidden":
+            close = suggestions.get(loc)
+            msg = f"unknown field '{_display(str(loc[-1]), 60)}'" + (f"; did you mean {close!r}?" if close else "; remove it")
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind == "value_error":
+            pass
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            msg = f"expected a mapping{got}"
+        elif kind == "list_type":
+            msg = f"expected a list{got}"
+        else:
+            msg = msg[0].lower() + msg[1:] + got
+        if kind == "missing":
+            parent = join_pointer(full[:-1])
+            pos = own.lookup(parent) if own is not None else source.lookup(parent)
+        else:
+            pos = source.lookup(pointer)
+        out.append(Finding("spec", Severity.ERROR, f"{path}: {msg}", pos, pointer=pointer))
+    return out
+
+
 def findings_from_validation(err: ValidationError, source: SourceMap, *, prefix: tuple[str | int, ...] = ()) -> list[Finding]:
     """Turn a pydantic ValidationError into one Finding per problem (rule id `spec`).
+
+    A misspelt field is one problem: it is reported as an unknown field with the closest field of
+    that model (`did you mean 'replicas'?`), and the "required field is missing" error it causes
+    is dropped. Keys from the user's file are shown with control characters escaped and cut short.
 
     Args:
         err: the error raised by `Model.model_validate`.
@@ -135,31 +244,7 @@ def findings_from_validation(err: ValidationError, source: SourceMap, *, prefix:
         Findings whose message starts with the dotted field path, e.g.
         `spec.controlPlane.replicas: must be >= 1, got 0`.
     """
-    out = []
-    for e in err.errors(include_url=False):
-        loc = tuple(prefix) + tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        pointer = join_pointer(loc)
-        path = pointer_to_path(pointer) or "(document)"
-        kind = e["type"]
-        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if kind == "extra_forbidden":
-            field = str(loc[-1])
-            close = difflib.get_close_matches(field, _KNOWN_FIELDS, n=1, cutoff=0.75)
-            msg = f"unknown field {field!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-        elif kind == "missing":
-            msg = "required field is missing"
-        elif kind == "value_error":
-            pass
-        else:
-            msg = msg[0].lower() + msg[1:]
-            if "input" in e and not isinstance(e["input"], dict | list):
-                msg += f", got {_short(e['input'])}"
-        if kind == "missing":
-            pos = source.lookup(join_pointer(loc[:-1]))
-        else:
-            pos = source.lookup(pointer)
-        out.append(Finding("spec", Severity.ERROR, f"{path}: {msg}", pos, pointer=pointer))
-    return out
+    return _findings(err, source, tuple(prefix))
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -183,7 +268,7 @@ def _load_single(raw: bytes, rel: str) -> tuple[Any, SourceMap]:
     docs = load_yaml(raw, rel)
     if len(docs) != 1:
         second = docs[1].source.lookup("")
-        raise YamlLoadError(Finding("parse", Severity.ERROR, f"expected one YAML document, found {len(docs)}", second))
+        raise YamlLoadError(Finding("parse", Severity.ERROR, f"expected one YAML document, found {len(docs)}; keep one document per file", second))
     return docs[0].data, docs[0].source
 
 
@@ -202,7 +287,7 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     except YamlLoadError as err:
         raise ConfigError(f"{err.finding.position}: {err.finding.message}") from err
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping (a FleetConfig document)", path=CONFIG_FILE, line=1)
+        raise ConfigError(f"{source.lookup('')}: expected a mapping (a FleetConfig document)")
     try:
         config = models.FleetConfig.model_validate(data)
     except ValidationError as err:
@@ -211,6 +296,15 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     defaults = config.defaults
     if not isinstance(defaults, dict):  # pragma: no cover - the model types it as a dict
         raise ConfigError("defaults must be a mapping", path=CONFIG_FILE)
+    if defaults:
+        # defaults are a partial ClusterSpec: a wrong type or an unknown field there is a problem of
+        # fleetgen.yaml (exit 2), reported once, not once per cluster that inherits it
+        try:
+            models.ClusterSpec.model_validate(defaults)
+        except ValidationError as err:
+            problems = _findings(err, source, ("defaults",), missing=False)
+            if problems:
+                raise ConfigError("\n".join(f"{f.position}: {f.message}" for f in problems)) from err
     return config, source
 
 
@@ -223,14 +317,64 @@ def _defaults_source(config_source: SourceMap) -> SourceMap:
     return out
 
 
+def _read(root: Path, path: Path, rel: str) -> tuple[bytes | None, list[Finding]]:
+    """The bytes of a spec or addon file, or a finding: unreadable, a broken symlink, or a symlink out of the repository.
+
+    A symlink that stays inside the repository is followed; one that leaves it is refused: the file
+    would not be in git, so CI and the GitOps agent would not see what was rendered locally.
+    """
+    where = Position(rel, 1, 1)
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None, [Finding("parse", Severity.ERROR, "broken symlink; point it at an existing file or remove it", where)]
+    try:
+        target.relative_to(root.resolve())
+    except ValueError:  # the file, or a folder on its path, is a symlink that leaves the repository
+        what = "folder" if target.is_dir() else "file"
+        return None, [Finding("parse", Severity.ERROR,
+                              f"symlink to a {what} outside the repository; fleetgen reads only files in the "
+                              f"repository, so copy the {what} in", where)]
+    try:
+        return path.read_bytes(), []
+    except OSError as err:
+        return None, [Finding("parse", Severity.ERROR, f"cannot read the file: {err.strerror or err}", where)]
+
+
+def _one_hypervisor(merged: dict[str, Any], source: SourceMap) -> tuple[dict[str, Any], list[Finding]]:
+    """Drop the other hypervisor's block: reported when the spec file sets it, silently when only defaults do.
+
+    Validating it would bury the one problem (a block that does not belong) under its missing fields.
+    """
+    body = merged.get("spec")
+    if not isinstance(body, dict) or body.get("hypervisor") not in ("kubevirt", "proxmox"):
+        return merged, []
+    hypervisor = body["hypervisor"]
+    other = "proxmox" if hypervisor == "kubevirt" else "kubevirt"
+    if body.get(other) is None:
+        return merged, []
+    pointer = f"/spec/{other}"
+    findings = []
+    if pointer in source.positions:
+        findings.append(Finding("spec", Severity.ERROR,
+                                f"spec.{other}: hypervisor is {hypervisor!r}; remove the spec.{other} block "
+                                f"(or set hypervisor: {other})", source.lookup(pointer), pointer=pointer))
+    return {**merged, "spec": {k: v for k, v in body.items() if k != other}}, findings
+
+
 def load_cluster(root: Path, path: Path, config: models.FleetConfig, config_source: SourceMap) -> tuple[LoadedCluster | None, list[Finding]]:
     """Load one ClusterSpec file, merge the fleet defaults under it and validate it.
+
+    Fleet defaults for the other hypervisor's block (`spec.proxmox` under a KubeVirt cluster) do not
+    apply and are dropped; the spec file itself setting both blocks is an error.
 
     Returns:
         (the loaded cluster, []) or (None, findings). Findings carry rule id `parse` or `spec`.
     """
     rel = _rel(root, path)
-    raw = path.read_bytes()
+    raw, problems = _read(root, path, rel)
+    if raw is None:
+        return None, problems
     try:
         data, source = _load_single(raw, rel)
     except YamlLoadError as err:
@@ -239,14 +383,22 @@ def load_cluster(root: Path, path: Path, config: models.FleetConfig, config_sour
         return None, [Finding("spec", Severity.ERROR, "expected a mapping (a ClusterSpec document)", source.lookup(""))]
     kind = data.get("kind")
     if kind != "ClusterSpec":
-        msg = f"kind: expected ClusterSpec in {CLUSTERS_DIR}/, got {_short(kind)}"
+        if "kind" not in data:
+            msg = "kind: required field is missing; a file in clusters/ holds one ClusterSpec (kind: ClusterSpec)"
+        elif kind == "Addon":
+            msg = f"kind: expected ClusterSpec in {CLUSTERS_DIR}/, got 'Addon'; an addon lives in {ADDONS_DIR}/<name>/{ADDON_FILE}"
+        else:
+            msg = f"kind: expected ClusterSpec in {CLUSTERS_DIR}/, got {_short(kind)}"
         return None, [Finding("spec", Severity.ERROR, msg, source.lookup("/kind"), pointer="/kind")]
     merged = deep_merge(config.defaults, data) if config.defaults else data
     merged_source = source.under(_defaults_source(config_source)) if config.defaults else source
+    merged, findings = _one_hypervisor(merged, source)
     try:
         spec = models.ClusterSpec.model_validate(merged)
     except ValidationError as err:
-        return None, findings_from_validation(err, merged_source)
+        findings += _findings(err, merged_source, own=source)
+    if findings:
+        return None, findings
     duplicates = _duplicate_pools(spec, merged_source)
     if duplicates:
         return None, duplicates
@@ -290,8 +442,11 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
     """
     path = addon_dir / ADDON_FILE
     rel = _rel(root, path)
+    raw, problems = _read(root, path, rel)
+    if raw is None:
+        return None, problems
     try:
-        data, source = _load_single(path.read_bytes(), rel)
+        data, source = _load_single(raw, rel)
     except YamlLoadError as err:
         return None, [err.finding]
     if not isinstance(data, dict):
@@ -299,7 +454,7 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
     try:
         addon = models.Addon.model_validate(data)
     except ValidationError as err:
-        return None, findings_from_validation(err, source)
+        return None, _findings(err, source)
     findings: list[Finding] = []
     if addon.metadata.name != addon_dir.name:
         findings.append(Finding("spec", Severity.ERROR,
@@ -350,11 +505,35 @@ def _duplicate_names(clusters: list[LoadedCluster]) -> list[Finding]:
 
 
 def discover_cluster_files(root: Path) -> list[Path]:
-    """Every clusters/**/*.yaml and *.yml file, sorted by path."""
+    """Every clusters/**/*.yaml and *.yml file, sorted by path.
+
+    Symlinked files and folders that stay inside the repository are followed (each folder once, so
+    a link to an ancestor cannot loop). Broken symlinks and symlinked folders that leave the
+    repository are listed too, never entered: `load_cluster` reports each as one problem, rather
+    than the specs behind them silently disappearing from the fleet.
+    """
     base = root / CLUSTERS_DIR
     if not base.is_dir():
         return []
-    return sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    top = root.resolve()
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+        seen.add(Path(dirpath).resolve())
+        enter = []
+        for name in sorted(dirnames, key=lambda n: (os.path.islink(os.path.join(dirpath, n)), n)):  # real folders first
+            sub = Path(dirpath, name)
+            target = sub.resolve()
+            if target in seen or target in top.parents or target == top:
+                continue  # a folder already walked, or a link back up the tree
+            if sub.is_symlink() and not target.is_relative_to(top):
+                found.append(sub)
+                continue
+            seen.add(target)
+            enter.append(name)
+        dirnames[:] = enter
+        found.extend(Path(dirpath, name) for name in filenames if name.endswith((".yaml", ".yml")))
+    return sorted(found)
 
 
 def discover_addon_dirs(root: Path) -> list[Path]:

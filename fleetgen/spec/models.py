@@ -18,7 +18,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from fleetgen.spec.quantity import GIB, MIB, ceil_div, parse_bytes
@@ -31,21 +31,59 @@ _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
+#: Largest memory or disk size accepted: far above any machine, and it keeps Proxmox `memoryMiB`
+#: and `sizeGb` (int32 in the CAPMOX CRD) in range.
+MAX_QUANTITY_BYTES = 2**50  # 1Pi
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """repr() of a user value for a message, cut to `limit` characters (a message never dumps a whole value)."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= limit else repr(value[:limit])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# OCI image reference (github.com/distribution/reference, regexp.go), written without ambiguous
+# repetition so that a long non-matching string cannot make the regex backtrack exponentially.
+_DOMAIN_PART = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REF = re.compile(
+    rf"^(?P<name>(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*)"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """User text for a message, unquoted, cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def _rfc1123_label(value: str) -> str:
     if len(value) > 63:
         raise ValueError(f"must be at most 63 characters (RFC 1123 label), got {len(value)}")
     if not _RFC1123_LABEL.match(value):
         raise ValueError(
-            f"{value!r} is not an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit"
+            f"{_show(value)} is not an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit"
         )
     return value
 
 
 def _k8s_version(value: str) -> str:
     if not _K8S_VERSION.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes version; write it as semver with a leading v, e.g. v1.33.1")
+        raise ValueError(f"{_show(value)} is not a Kubernetes version; write it as semver with a leading v, e.g. v1.33.1")
     return value
+
+
+def _not_a_number(what: str, example: str) -> Any:
+    """A before-validator: a YAML number where text is expected gets a message saying what to write."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"{value!r} is a number, not {what}; write it as text, e.g. {example}")
+        return value
+
+    return BeforeValidator(check)
 
 
 def _quantity(value: str) -> str:
@@ -53,16 +91,48 @@ def _quantity(value: str) -> str:
     return value
 
 
+def _at_least(minimum: int, text: str, why: str) -> Any:
+    """An after-validator on a quantity: at least `minimum` bytes (reported at the field itself)."""
+
+    def check(value: str) -> str:
+        if parse_bytes(value) < minimum:
+            raise ValueError(f"{value} is below {text}{why}")
+        if parse_bytes(value) > MAX_QUANTITY_BYTES:
+            raise ValueError(f"{_cut(value)} is above 1Pi, the most fleetgen accepts; check the unit")
+        return value
+
+    return AfterValidator(check)
+
+
 def _label_key(key: str) -> None:
     prefix, _, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        raise ValueError(f"label key {key!r}: prefix must be a DNS subdomain of at most 253 characters")
+        raise ValueError(f"label key {_show(key)}: prefix must be a DNS subdomain of at most 253 characters")
     if not name or len(name) > 63 or not _LABEL_NAME.match(name):
-        raise ValueError(f"label key {key!r}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+        raise ValueError(f"label key {_show(key)}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
 
 
 #: Labels fleetgen sets itself; a spec must not set them.
 RESERVED_LABELS = ("cluster.x-k8s.io/cluster-name",)
+
+
+def _image(value: str) -> str:
+    m = _IMAGE_REF.match(value) if len(value) <= 512 else None
+    if m is None or len(m["name"]) > 255:
+        raise ValueError(f"{_show(value)} is not an image reference; write e.g. quay.io/capk/ubuntu-2404-container-disk:v1.33.1")
+    return value
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(f"{_show(value)} is not a node name: 1-63 letters, digits and '-', starting and ending with a letter or digit")
+    return value
+
+
+def _ifname(value: str) -> str:
+    if not _IFNAME.match(value):
+        raise ValueError(f"{_show(value)} is not a network interface name: 1-15 letters, digits, '_', '.' or '-'")
+    return value
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
@@ -71,13 +141,13 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"label {k} is set by fleetgen from metadata.name; remove it")
         _label_key(k)
         if len(v) > 63 or not _LABEL_VALUE.match(v):
-            raise ValueError(f"label {k}={v!r}: value must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+            raise ValueError(f"label {_cut(k)}={_show(v)}: value must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
     return value
 
 
 def _dns_subdomain(value: str) -> str:
     if not value or len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
-        raise ValueError(f"{value!r} is not a DNS subdomain (lower-case labels separated by dots, at most 253 characters)")
+        raise ValueError(f"{_show(value)} is not a DNS subdomain (lower-case labels separated by dots, at most 253 characters)")
     return value
 
 
@@ -85,7 +155,7 @@ def _cidr(value: str) -> str:
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError as err:
-        raise ValueError(f"{value!r} is not a CIDR block ({err})") from None
+        raise ValueError(f"{_show(value)} is not a CIDR block ({_cut(str(err), 100)})") from None
     return value
 
 
@@ -93,7 +163,7 @@ def _ip(value: str) -> str:
     try:
         ipaddress.ip_address(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+        raise ValueError(f"{_show(value)} is not an IP address") from None
     return value
 
 
@@ -109,13 +179,13 @@ def _ip_range(value: str) -> str:
         else:
             ipaddress.ip_address(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address, an a-b range or a CIDR") from None
+        raise ValueError(f"{_show(value)} is not an IP address, an a-b range or a CIDR") from None
     return value
 
 
 Name = Annotated[str, AfterValidator(_rfc1123_label)]
-KubernetesVersion = Annotated[str, AfterValidator(_k8s_version)]
-Quantity = Annotated[str, AfterValidator(_quantity)]
+KubernetesVersion = Annotated[str, _not_a_number("a Kubernetes version", "v1.33.1"), AfterValidator(_k8s_version)]
+Quantity = Annotated[str, _not_a_number("a Kubernetes quantity", "4Gi"), AfterValidator(_quantity)]
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 IPAddress = Annotated[str, AfterValidator(_ip)]
@@ -155,8 +225,8 @@ class Machine(_Model):
     """
 
     cpus: int = Field(ge=1, le=512)
-    memory_quantity: Quantity = Field(alias="memory")
-    disk_size_quantity: Quantity | None = Field(default=None, alias="diskSize")
+    memory_quantity: Annotated[Quantity, _at_least(512 * MIB, "the 512Mi", " a Kubernetes node needs")] = Field(alias="memory")
+    disk_size_quantity: Annotated[Quantity, _at_least(GIB, "1Gi", "")] | None = Field(default=None, alias="diskSize")
 
     @property
     def memory_bytes(self) -> int:
@@ -174,14 +244,6 @@ class Machine(_Model):
         if self.disk_size_quantity is None:
             return None
         return ceil_div(parse_bytes(self.disk_size_quantity), GIB)
-
-    @model_validator(mode="after")
-    def _minimums(self) -> Machine:
-        if self.memory_bytes < 512 * MIB:
-            raise ValueError(f"memory {self.memory_quantity} is below the 512Mi a Kubernetes node needs")
-        if self.disk_size_quantity is not None and parse_bytes(self.disk_size_quantity) < GIB:
-            raise ValueError(f"diskSize {self.disk_size_quantity} is below 1Gi")
-        return self
 
 
 class ClusterNetwork(_Model):
@@ -240,7 +302,7 @@ class WorkerPool(_Model):
 class KubevirtSpec(_Model):
     """KubeVirt (CAPK) settings."""
 
-    image: str = Field(min_length=1)
+    image: Annotated[str, AfterValidator(_image)]
     """containerDisk image booted by every machine, e.g. quay.io/capk/ubuntu-2404-container-disk:v1.33.1."""
     control_plane_service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     storage_class: Name | None = None
@@ -272,15 +334,15 @@ class ObjectReference(_Model):
 class ProxmoxSpec(_Model):
     """Proxmox VE (CAPMOX) settings."""
 
-    source_node: str = Field(min_length=1)
+    source_node: Annotated[str, AfterValidator(_hostname)]
     template_id: int = Field(alias="templateID", ge=100, le=999_999_999)
     control_plane_endpoint: Endpoint
     ipv4: IPv4Config
     dns_servers: list[IPAddress] = Field(min_length=1)
-    bridge: str = Field(min_length=1)
-    allowed_nodes: list[str] = Field(default_factory=list)
+    bridge: Annotated[str, AfterValidator(_ifname)]
+    allowed_nodes: list[Annotated[str, AfterValidator(_hostname)]] = Field(default_factory=list)
     credentials_ref: ObjectReference | None = None
-    vip_interface: str | None = None
+    vip_interface: Annotated[str, AfterValidator(_ifname)] | None = None
     full: bool = True
     """Full clone (true, upstream default) or linked clone of the VM template (CAPMOX `full`)."""
     format: Literal["raw", "qcow2", "vmdk"] | None = None

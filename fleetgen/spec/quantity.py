@@ -34,8 +34,9 @@ def parse_bytes(quantity: str) -> int:
     """
     m = _QUANTITY.match(quantity)
     if not m:
+        shown = quantity if len(quantity) <= 40 else quantity[:37] + "..."
         raise ValueError(
-            f"{quantity!r} is not a Kubernetes quantity; write e.g. 4Gi or 512Mi (binary) or 4G (decimal)"
+            f"{shown!r} is not a Kubernetes quantity; write e.g. 4Gi or 512Mi (binary) or 4G (decimal)"
         )
     suffix = m.group("suffix") or ""
     factor = _BINARY.get(suffix) or _DECIMAL[suffix]
