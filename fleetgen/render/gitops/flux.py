@@ -72,8 +72,12 @@ GIT_URL_PATTERN = re.compile(r"^(http|https|ssh)://.*$")
 
 _SCP_URL = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
 
-CLUSTER_AVAILABLE_EXPR = "status.conditions.filter(e, e.type == 'Available').all(e, e.status == 'True')"
-"""CEL health check of a v1beta2 Cluster: its `Available` condition is True (FIELD.md §1.22)."""
+CLUSTER_AVAILABLE_EXPR = "status.conditions.exists(e, e.type == 'Available' && e.status == 'True')"
+"""CEL health check of a v1beta2 Cluster: its `Available` condition is True (FIELD.md §1.22).
+
+`exists`, not `filter(...).all(...)`: the latter is vacuously true while the Cluster has
+conditions but no `Available` one yet, which would report a provisioning cluster as healthy.
+"""
 
 
 def git_repository_name() -> str:

@@ -240,7 +240,7 @@ def test_flux_objects(tmp_path: Path) -> None:
     assert kv_ks["deletionPolicy"] == "Delete"
     assert kv_ks["healthCheckExprs"] == [{
         "apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
-        "current": "status.conditions.filter(e, e.type == 'Available').all(e, e.status == 'True')"}]
+        "current": "status.conditions.exists(e, e.type == 'Available' && e.status == 'True')"}]
     assert kv_ks["ignore"] == [{"paths": ["/spec/replicas"], "target": {
         "group": "cluster.x-k8s.io", "kind": "MachineDeployment", "name": "kv-demo-md-0", "namespace": "clusters"}}]
     assert "ignore" not in pve_ks
@@ -298,3 +298,18 @@ def test_gitops_objects_and_fleet_yaml_validate_against_the_pinned_schemas(tmp_p
                 bundle = {"apiVersion": "fleet.cattle.io/v1alpha1", "kind": "Bundle",
                           "metadata": {"name": options.pop("name")}, "spec": options}
                 assert registry.validate(bundle) == [], path
+
+
+def test_flux_cluster_health_expression_requires_available_true() -> None:
+    import cel
+
+    from fleetgen.render.gitops.flux import CLUSTER_AVAILABLE_EXPR
+
+    program = cel.compile(CLUSTER_AVAILABLE_EXPR)
+
+    def healthy(conditions: list[dict[str, str]]) -> bool:
+        return bool(program.execute({"status": {"conditions": conditions}}))
+
+    assert healthy([{"type": "Available", "status": "True"}])
+    assert not healthy([{"type": "Available", "status": "False"}])
+    assert not healthy([{"type": "InfrastructureReady", "status": "True"}])  # provisioning: no Available yet
