@@ -12,7 +12,7 @@ thousands of objects). Formats are not asserted: Kubernetes' formats differ from
 Example:
     >>> registry = SchemaRegistry([default_schema_dir(repo_root)])
     >>> registry.validate({"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster", "spce": {}})
-    [SchemaViolation(pointer='/spce', message="(root): additional property 'spce' is not allowed")]
+    [SchemaViolation(pointer='/spce', message="spce: unknown field 'spce' (the API server drops unknown fields silently)")]
 """
 
 from __future__ import annotations
@@ -25,12 +25,7 @@ from typing import Any
 
 from fleetgen.errors import SchemaNotFoundError
 from fleetgen.schemas.catalog import schema_relpath
-from fleetgen.sourcemap import escape_token, pointer_to_path
-
-#: Longest rendering of an offending value inside a message.
-_MAX_VALUE_CHARS = 60
-#: Most enum options listed in a message.
-_MAX_OPTIONS = 8
+from fleetgen.schemas.messages import schema_violations, short_value
 
 
 def default_schema_dir(repo_root: Path) -> Path:
@@ -75,7 +70,7 @@ class _ListMapKeys:
                 continue
             key = tuple(json.dumps(item.get(k), sort_keys=True) for k in self.keys)
             if key in seen:
-                shown = ", ".join(f"{k}={_short(item.get(k))}" for k in self.keys)
+                shown = ", ".join(f"{k}={short_value(item.get(k))}" for k in self.keys)
                 yield ValueError(f"items [{seen[key]}] and [{i}] have the same key ({shown})")
             else:
                 seen[key] = i
@@ -83,33 +78,6 @@ class _ListMapKeys:
     def validate(self, instance: Any) -> None:
         for err in self.iter_errors(instance):
             raise err
-
-
-def _short(value: Any) -> str:
-    """JSON rendering of a value, cut to _MAX_VALUE_CHARS."""
-    try:
-        text = json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _strip_strict(node: Any) -> Any:
@@ -269,7 +237,7 @@ class SchemaRegistry:
         validator = self._validator(api_version, kind, strict)
         out: list[SchemaViolation] = []
         for err in validator.iter_errors(obj):
-            out.extend(_violations(err))
+            out.extend(SchemaViolation(p, m) for p, m in schema_violations(err))
         return sorted(set(out))
 
     def known_kinds(self) -> frozenset[tuple[str, str]]:
@@ -319,116 +287,3 @@ def _gvks_of(path: Path) -> set[tuple[str, str]]:
         if len(kinds) == 1 and len(versions) == 1:
             out.add((str(versions[0]), str(kinds[0])))
     return out
-
-
-def _path(parts: Sequence[str | int]) -> str:
-    return "".join("/" + escape_token(p) for p in parts)
-
-
-def _where(pointer: str) -> str:
-    return pointer_to_path(pointer) or "(root)"
-
-
-def _type_message(types: Sequence[str], instance: Any) -> str:
-    want = " or ".join(sorted(set(types), key=lambda t: (t == "null", t)))
-    got = _json_type(instance)
-    shown = f" {_short(instance)}" if got not in ("object", "array", "null") else ""
-    return f"expected {want}, got {got}{shown}"
-
-
-def _branch_types(context: Any, at: Sequence[str | int]) -> list[str]:
-    """The allowed types when every failed branch failed only on `type` at `at`; else []."""
-    types: list[str] = []
-    for branch in context or []:
-        if (
-            len(branch) != 1
-            or type(branch[0].kind).__name__ != "Type"
-            or list(branch[0].instance_path) != list(at)
-        ):
-            return []
-        types.extend(branch[0].kind.types)
-    return types
-
-
-def _violations(err: Any) -> list[SchemaViolation]:
-    """Turn one jsonschema-rs ValidationError into short violations (no document dumps)."""
-    pointer = _path(err.instance_path)
-    where = _where(pointer)
-    kind = err.kind
-    name = type(kind).__name__
-    instance = err.instance
-    if name == "AdditionalProperties":
-        return [
-            SchemaViolation(
-                f"{pointer}/{escape_token(p)}", f"{where}: additional property {p!r} is not allowed"
-            )
-            for p in kind.unexpected
-        ]
-    if name == "Required":
-        return [SchemaViolation(pointer, f"{where}: missing required field {kind.property!r}")]
-    if name == "Type":
-        return [SchemaViolation(pointer, f"{where}: {_type_message(kind.types, instance)}")]
-    if name == "Enum":
-        options = [_short(o) for o in kind.options[:_MAX_OPTIONS]]
-        more = ", ..." if len(kind.options) > _MAX_OPTIONS else ""
-        return [
-            SchemaViolation(
-                pointer, f"{where}: must be one of {', '.join(options)}{more}; got {_short(instance)}"
-            )
-        ]
-    if name == "Constant":
-        return [
-            SchemaViolation(
-                pointer, f"{where}: must be {_short(kind.expected_value)}; got {_short(instance)}"
-            )
-        ]
-    if name == "Pattern":
-        return [
-            SchemaViolation(pointer, f"{where}: {_short(instance)} does not match the pattern {kind.pattern}")
-        ]
-    limits = {
-        "MinLength": "must be at least {} characters long",
-        "MaxLength": "must be at most {} characters long",
-        "MinItems": "must have at least {} items",
-        "MaxItems": "must have at most {} items",
-        "MinProperties": "must have at least {} entries",
-        "MaxProperties": "must have at most {} entries",
-        "Minimum": "must be >= {}",
-        "Maximum": "must be <= {}",
-        "ExclusiveMinimum": "must be > {}",
-        "ExclusiveMaximum": "must be < {}",
-    }
-    if name == "MinLength" and kind.limit == 1:
-        return [SchemaViolation(pointer, f"{where}: must not be empty")]
-    if name in limits:
-        got = (
-            f"; got {_short(instance)}"
-            if not isinstance(instance, (dict, list))
-            else f"; got {len(instance)}"
-        )
-        return [SchemaViolation(pointer, f"{where}: {limits[name].format(kind.limit)}{got}")]
-    if name == "MultipleOf":
-        return [
-            SchemaViolation(
-                pointer, f"{where}: must be a multiple of {kind.multiple_of}; got {_short(instance)}"
-            )
-        ]
-    if name == "UniqueItems":
-        return [SchemaViolation(pointer, f"{where}: items must be unique")]
-    if name == "Custom":
-        return [SchemaViolation(pointer, f"{where}: {kind.message}")]
-    if name in ("AnyOf", "OneOfNotValid"):
-        types = _branch_types(kind.context, err.instance_path)
-        if types:  # e.g. IntOrString as oneOf [{type: string}, {type: integer}]
-            return [SchemaViolation(pointer, f"{where}: {_type_message(types, instance)}")]
-        return [SchemaViolation(pointer, f"{where}: does not match any allowed form; got {_short(instance)}")]
-    if name == "OneOfMultipleValid":
-        return [SchemaViolation(pointer, f"{where}: matches more than one of the exclusive forms")]
-    if name == "Not":
-        return [SchemaViolation(pointer, f"{where}: must not match {_short(kind.schema)}")]
-    if name == "FalseSchema":
-        return [SchemaViolation(pointer, f"{where}: not allowed here")]
-    message = str(getattr(err, "message", err))
-    if len(message) > 200:
-        message = message[:197] + "..."
-    return [SchemaViolation(pointer, f"{where}: {message}")]

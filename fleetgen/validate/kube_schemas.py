@@ -49,7 +49,7 @@ from typing import Any
 import jsonschema_rs
 
 from fleetgen.errors import SchemaNotFoundError
-from fleetgen.sourcemap import escape_token, pointer_to_path
+from fleetgen.schemas.messages import schema_violations
 
 #: PyPI distribution and import package that ship the schemas.
 PACKAGE = "kubernetes-validate"
@@ -368,108 +368,5 @@ def validate_core(obj: dict[str, Any], kubernetes_version: str) -> list[Violatio
         raise SchemaNotFoundError((api_version, kind), hint=f"Kubernetes {minor} does not serve it")
     out: list[Violation] = []
     for err in validator.iter_errors(obj):
-        out.extend(_violations(err))
+        out.extend(schema_violations(err, optional_null=True))
     return sorted(set(out))
-
-
-# --- error messages (same shape as fleetgen.schemas.registry: "<field path>: <what is wrong>") ---
-
-
-def _short(value: Any) -> str:
-    try:
-        text = json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def _got(value: Any) -> str:
-    kind = _json_type(value)
-    return kind if kind in ("object", "array") else f"{kind} {_short(value)}"
-
-
-def _types(types: Any) -> list[str]:
-    """Schema types minus `null` (every core field accepts null, which only means "unset")."""
-    names = [str(t) for t in (types if isinstance(types, list) else [types])]
-    return [t for t in names if t != "null"] or names
-
-
-def _pointer(parts: list[str | int]) -> str:
-    return "".join("/" + escape_token(p) for p in parts)
-
-
-def _violations(err: Any) -> list[Violation]:
-    """One jsonschema-rs ValidationError -> short violations (never the whole document)."""
-    pointer = _pointer(list(err.instance_path))
-    where = pointer_to_path(pointer) or "(root)"
-    kind = err.kind
-    name = type(kind).__name__
-    instance = err.instance
-    if name == "AdditionalProperties":
-        return [(f"{pointer}/{escape_token(p)}",
-                 f"{pointer_to_path(pointer + '/' + escape_token(p))}: unknown field {p!r} "
-                 "(the API server drops unknown fields silently)")
-                for p in kind.unexpected]
-    if name == "Required":
-        return [(pointer, f"{where}: missing required field {kind.property!r}")]
-    if name == "Type":
-        return [(pointer, f"{where}: expected {' or '.join(_types(kind.types))}, got {_got(instance)}")]
-    if name in ("OneOfNotValid", "AnyOf"):
-        # IntOrString and Quantity are `oneOf` of plain types: say which types are allowed.
-        allowed: list[str] = []
-        for branch in getattr(kind, "context", None) or []:
-            for sub in branch:
-                if type(sub.kind).__name__ == "Type":
-                    allowed.extend(t for t in _types(sub.kind.types) if t not in allowed)
-        if allowed:
-            return [(pointer, f"{where}: expected {' or '.join(allowed)}, got {_got(instance)}")]
-        return [(pointer, f"{where}: does not match any allowed form; got {_got(instance)}")]
-    if name == "Enum":
-        options = [_short(o) for o in kind.options[:_MAX_OPTIONS]]
-        more = ", ..." if len(kind.options) > _MAX_OPTIONS else ""
-        return [(pointer, f"{where}: must be one of {', '.join(options)}{more}; got {_short(instance)}")]
-    if name == "Constant":
-        return [(pointer, f"{where}: must be {_short(kind.expected_value)}; got {_short(instance)}")]
-    if name == "Pattern":
-        return [(pointer, f"{where}: {_short(instance)} does not match the pattern {kind.pattern}")]
-    limits = {
-        "MinLength": "must be at least {} characters long",
-        "MaxLength": "must be at most {} characters long",
-        "MinItems": "must have at least {} items",
-        "MaxItems": "must have at most {} items",
-        "MinProperties": "must have at least {} entries",
-        "MaxProperties": "must have at most {} entries",
-        "Minimum": "must be >= {}",
-        "Maximum": "must be <= {}",
-        "ExclusiveMinimum": "must be > {}",
-        "ExclusiveMaximum": "must be < {}",
-    }
-    if name in limits:
-        got = f"; got {len(instance)}" if isinstance(instance, (dict, list)) else f"; got {_short(instance)}"
-        return [(pointer, f"{where}: {limits[name].format(kind.limit)}{got}")]
-    if name == "UniqueItems":
-        return [(pointer, f"{where}: items must be unique")]
-    if name == "OneOfMultipleValid":
-        return [(pointer, f"{where}: matches more than one of the exclusive forms")]
-    message = str(getattr(err, "message", err))
-    if len(message) > 200:
-        message = message[:197] + "..."
-    return [(pointer, f"{where}: {message}")]
