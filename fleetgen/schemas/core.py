@@ -94,16 +94,17 @@ def package_filename(api_version: str, kind: str) -> str:
     return f"{kind.lower()}-{suffix}.json"
 
 
-def _collect_refs(node: Any, into: set[str]) -> None:
+def collect_refs(node: Any, into: set[str]) -> None:
+    """Add every `$ref` string found anywhere under `node` to `into`."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str):
             into.add(ref)
         for value in node.values():
-            _collect_refs(value, into)
+            collect_refs(value, into)
     elif isinstance(node, list):
         for value in node:
-            _collect_refs(value, into)
+            collect_refs(value, into)
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -148,7 +149,7 @@ def load_core_schemas(core: CoreSchemas) -> list[CoreSchema]:
             raise SchemaSyncError(f"{origin} does not describe {api_version} {kind}", path=origin)
         needed: dict[str, Any] = {}
         todo: set[str] = set()
-        _collect_refs(schema, todo)
+        collect_refs(schema, todo)
         while todo:
             ref = todo.pop()
             if ref.startswith("#/$defs/"):
@@ -162,7 +163,7 @@ def load_core_schemas(core: CoreSchemas) -> list[CoreSchema]:
             if name not in definitions:
                 raise SchemaSyncError(f"{origin}: $ref {ref!r} is not in {defs_origin}", path=origin)
             needed[name] = definitions[name]
-            _collect_refs(definitions[name], todo)
+            collect_refs(definitions[name], todo)
         schema = _rewrite_refs(schema)
         schema.pop("$id", None)  # its refs are local now; a remote $id would only invite fetching
         if needed:

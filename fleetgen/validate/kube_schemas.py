@@ -49,6 +49,7 @@ from typing import Any
 import jsonschema_rs
 
 from fleetgen.errors import SchemaNotFoundError
+from fleetgen.schemas.core import collect_refs
 from fleetgen.schemas.messages import schema_violations
 
 #: PyPI distribution and import package that ship the schemas.
@@ -268,19 +269,6 @@ def served_api_versions(kubernetes_version: str, group: str, kind: str) -> list[
     return sorted(f"{g}/{v}" if g else v for g, v, k in defs.by_gvk if g == group and k == kind)
 
 
-def _collect_refs(node: Any, into: set[str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            into.add(ref)
-        for value in node.values():
-            _collect_refs(value, into)
-    elif isinstance(node, list):
-        for value in node:
-            _collect_refs(value, into)
-
-
-@lru_cache(maxsize=256)
 def _core_schema(minor: str, api_version: str, kind: str) -> dict[str, Any] | None:
     defs = _definitions(minor)
     group, version = split_api_version(api_version)
@@ -295,7 +283,7 @@ def _core_schema(minor: str, api_version: str, kind: str) -> dict[str, Any] | No
         if dep in needed or dep not in defs.defs:
             continue
         needed[dep] = defs.defs[dep]
-        _collect_refs(defs.defs[dep], todo)
+        collect_refs(defs.defs[dep], todo)
     return {
         "$schema": defs.doc.get("$schema", "https://json-schema.org/draft/2020-12/schema"),
         "$ref": f"#/$defs/{name}",
