@@ -32,19 +32,20 @@ class LazyGroup(click.Group):
     """A click group that imports a subcommand's module only when that subcommand runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every subcommand name, sorted (no import needed)."""
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the subcommand's module and return its click command; None for an unknown name."""
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        if ctx.resilient_parsing or "--help" in sys.argv[1:2] or not sys.argv[1:]:
-            pass
         module = importlib.import_module(entry[0])
         command: click.Command = getattr(module, entry[1])
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands in `--help` from COMMANDS, without importing them."""
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)

@@ -1,0 +1,1 @@
+"""Validation of rendered objects: the engine, strict schemas, CEL rules, addon payloads and size budgets."""
