@@ -42,6 +42,8 @@ def _plural(n: int, noun: str) -> str:
   fleetgen render --check
 
   fleetgen render --allow-delete old-cluster
+
+  fleetgen render --no-cache
 """)
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and list the stale paths when the output directory is not up to date.")
@@ -51,20 +53,23 @@ def _plural(n: int, noun: str) -> str:
 @click.option("--schema-location", "schema_locations", multiple=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Extra schema directory searched before schemas/ (repeatable).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither read nor write the cache of per-cluster results (.fleetgen-cache/); the output is the same.")
 @click.pass_context
 def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
-           schema_locations: tuple[Path, ...]) -> int:
+           schema_locations: tuple[Path, ...], no_cache: bool) -> int:
     """Render the cluster specs and addons into the output directory (fleet/), after validating
     them. Deterministic: the same specs give byte-identical files. Only files whose bytes
     change are written, all or nothing; stale files are removed, but never a cluster's output
-    unless named with --allow-delete.
+    unless named with --allow-delete. Each spec's results are cached by content hash in
+    .fleetgen-cache/, so an unchanged spec is not parsed, rendered or validated again.
     """
     from fleetgen.findings import Severity
     from fleetgen.pipeline import run_pipeline
     from fleetgen.render.write import diff_tree, write_tree
 
     root = repo_root(ctx)
-    outcome = run_pipeline(root, schema_locations=schema_locations)
+    outcome = run_pipeline(root, schema_locations=schema_locations, cache=not no_cache)
     result = outcome.result
     if result.has_errors or outcome.rendered is None:
         _print_report(result)

@@ -29,22 +29,26 @@ from fleetgen.errors import ExitCode
 @click.option("--schema-location", "schema_locations", multiple=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Extra schema directory searched before schemas/ (repeatable).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither read nor write the cache of per-cluster results (.fleetgen-cache/); the findings are the same.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
 def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None,
-             schema_locations: tuple[Path, ...], verbose: bool, files: tuple[Path, ...]) -> int:
+             schema_locations: tuple[Path, ...], no_cache: bool, verbose: bool, files: tuple[Path, ...]) -> int:
     """Validate the whole fleet: spec files, semantic rules, and every rendered object
     (strict JSON schema + CEL rules of the pinned CRDs, webhook rules).
 
     FILES are accepted for pre-commit and ignored: fleet-wide rules need every spec, so the
-    whole fleet is always checked. Exit 1 when a finding reaches --fail-on.
+    whole fleet is always checked. Exit 1 when a finding reaches --fail-on. Each spec's results
+    are cached by content hash in .fleetgen-cache/ (not with --base, whose transition checks
+    compare every object).
     """
     from fleetgen.findings import Severity
     from fleetgen.pipeline import run_pipeline
     from fleetgen.report import write_report
 
-    outcome = run_pipeline(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations)
+    outcome = run_pipeline(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache)
     buffer = io.StringIO()
     write_report(outcome.result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)

@@ -13,6 +13,11 @@ Rule groups:
                      nothing when `ctx.base` is None;
     fleet-wide       checks across clusters and addons (IP overlaps, addon selection).
 
+Scopes (`Rule.scope`, see `fleetgen.policy.base`): a `cluster` rule's findings on a fleet are the
+union of its findings on each cluster alone and on the rest of the fleet, so the incremental
+pipeline runs it per cluster (`run_cluster_rules`, cached with the cluster) and once on the rest,
+and merges with `merge_rule_findings`; `fleet` and `transition` rules run on the whole context.
+
 Example:
     >>> ctx = PolicyContext(fleet, render_fleet(fleet))     # doctest: +SKIP
     >>> for finding in run_rules(ctx):                      # doctest: +SKIP
@@ -61,7 +66,8 @@ from fleetgen.policy.rules import (
     worker_version_skew,
 )
 
-__all__ = ["INTERNAL_RULE_ID", "RULE_BY_ID", "RULES", "SUPERSEDES", "PolicyContext", "Rule", "rule_doc", "run_rules"]
+__all__ = ["INTERNAL_RULE_ID", "RULE_BY_ID", "RULES", "SUPERSEDES", "PolicyContext", "Rule", "merge_rule_findings",
+           "rule_doc", "rule_scope", "run_cluster_rules", "run_rules"]
 
 #: Rule id of the finding that replaces the output of a rule that crashed.
 INTERNAL_RULE_ID = "internal"
@@ -119,6 +125,18 @@ SUPERSEDES: dict[str, frozenset[str]] = {
 }
 
 
+#: Rules that report a file position at most once per run (the first finding there wins), so their
+#: per-cluster findings are merged the same way: `no-inline-credentials` scans fleetgen.yaml and
+#: then every cluster, whose merged spec holds the same fleetgen.yaml positions for its defaults.
+_FIRST_PER_POSITION = frozenset({"no-inline-credentials"})
+
+
+def rule_scope(rule: Rule) -> str:
+    """The rule's scope (`cluster`, `fleet` or `transition`); `fleet` when it declares none."""
+    scope = getattr(rule, "scope", "fleet")
+    return scope if scope in ("cluster", "fleet", "transition") else "fleet"
+
+
 def rule_doc(rule: Rule) -> str:
     """The user documentation of a rule: its module's docstring."""
     module = sys.modules.get(type(rule).__module__)
@@ -143,13 +161,75 @@ def run_rules(ctx: PolicyContext, rules: Iterable[Rule | str] | None = None) -> 
         KeyError: if a rule id is unknown (a caller bug, not bad input).
     """
     selected = [RULE_BY_ID[r] if isinstance(r, str) else r for r in (RULES if rules is None else rules)]
+    return sorted(_drop_superseded(_run(ctx, selected)), key=Finding.sort_key)
+
+
+def _run(ctx: PolicyContext, rules: Iterable[Rule]) -> list[Finding]:
     findings: list[Finding] = []
-    for rule in selected:
+    for rule in rules:
         try:
             for finding in rule.check(ctx):
                 findings.append(finding)
         except Exception as err:  # noqa: BLE001 - a rule bug must not hide the other rules' findings
             findings.append(_internal_finding(rule, err))
+    return findings
+
+
+def run_cluster_rules(ctx: PolicyContext) -> list[Finding]:
+    """The raw findings of every `cluster`-scope rule on `ctx`, in rule order, for `merge_rule_findings`.
+
+    Args:
+        ctx: one cluster alone (its fleet holds that cluster and no addons; its rendered output
+            that cluster's files), or the rest of the fleet (no clusters, every addon, the other
+            files). Never with a base.
+
+    Returns:
+        Findings, unsorted, with `SUPERSEDES` not yet applied (it is applied fleet-wide).
+    """
+    return _run(ctx, [r for r in RULES if rule_scope(r) == "cluster"])
+
+
+def merge_rule_findings(whole: PolicyContext, rest: list[Finding], clusters: Iterable[Iterable[Finding]]) -> list[Finding]:
+    """Every rule's findings on a fleet whose `cluster`-scope rules ran per cluster.
+
+    Equal to `run_rules(whole)` when `rest` is `run_cluster_rules` on the rest of the fleet and
+    `clusters` holds `run_cluster_rules` on each cluster alone, in fleet order.
+
+    Args:
+        whole: the whole fleet; `fleet` and `transition` rules run on it here.
+        rest: the cluster-scope findings on the rest of the fleet.
+        clusters: the cluster-scope findings of each cluster, in `whole.fleet.clusters` order.
+
+    Returns:
+        Findings sorted as `run_rules` sorts them.
+    """
+    by_rule: dict[str, list[Finding]] = {}
+    internal: list[Finding] = []
+    for part in (rest, *clusters):
+        for f in part:
+            if f.rule_id == INTERNAL_RULE_ID:
+                if f not in internal:
+                    internal.append(f)
+            else:
+                by_rule.setdefault(f.rule_id, []).append(f)
+    findings: list[Finding] = []
+    for rule in RULES:
+        if rule_scope(rule) != "cluster":
+            findings.extend(_run(whole, [rule]))
+            continue
+        found = by_rule.get(rule.id, [])
+        if rule.id in _FIRST_PER_POSITION:
+            seen: set[Position] = set()
+            kept = []
+            for f in found:
+                if f.position not in seen:
+                    seen.add(f.position)
+                    kept.append(f)
+            found = kept
+        findings.extend(found)
+    cluster_ids = {r.id for r in RULES if rule_scope(r) == "cluster"}
+    findings.extend(f for rule_id, found in by_rule.items() if rule_id not in cluster_ids for f in found)
+    findings.extend(internal)
     return sorted(_drop_superseded(findings), key=Finding.sort_key)
 
 

@@ -5,6 +5,11 @@ Owns: running, in order, strict schema validation of each rendered object (rule 
 rules (`fleetgen.policy`), addon payload validation and size budgets. Each problem is reported at
 the spec line that produced it (`RenderedObject.spec_position`). Must not print or write files.
 
+The same checks come in two halves for the incremental pipeline (`fleetgen.pipeline`):
+`check_cluster` runs what depends on one cluster only (its objects' schemas and CEL rules, the
+`cluster`-scope policy rules, its bundle's size budgets), and `check_assembled` runs the rest on
+the whole fleet and merges in the clusters' results; together they give `check_fleet`'s findings.
+
 Example:
     >>> fleet, findings = load_fleet(root)                                  # doctest: +SKIP
     >>> result = check_fleet(fleet, render_fleet(fleet), registry=SchemaRegistry([root / "schemas"]))  # doctest: +SKIP
@@ -12,14 +17,17 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fleetgen.errors import SchemaNotFoundError
 from fleetgen.findings import CheckResult, Finding, Position, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from fleetgen.policy.base import PolicyContext
-    from fleetgen.render.base import RenderedObject, RenderResult
+    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
     from fleetgen.schemas.registry import SchemaRegistry
     from fleetgen.spec.load import Fleet
 
@@ -96,3 +104,152 @@ def check_fleet(fleet: Fleet, rendered: RenderResult, *, registry: SchemaRegistr
     result.extend(check_payloads(fleet))
     result.extend(check_budgets(fleet, rendered))
     return result
+
+
+@dataclass(frozen=True)
+class ClusterChecks:
+    """What `check_cluster` found on one cluster.
+
+    Attributes:
+        objects: `schema`, `schema-missing`, `cel` and `cel-unsupported` findings, in object order.
+        rules: raw findings of the `cluster`-scope policy rules (`fleetgen.policy.run_cluster_rules`).
+        budgets: size-budget findings of the cluster's bundle.
+        object_count: the number of objects checked.
+    """
+
+    objects: tuple[Finding, ...]
+    rules: tuple[Finding, ...]
+    budgets: tuple[Finding, ...]
+    object_count: int
+
+
+def check_cluster(fleet: Fleet, files: Sequence[OutputFile], *, registry: SchemaRegistry) -> ClusterChecks:
+    """The checks whose findings depend on one cluster only.
+
+    Args:
+        fleet: a fleet holding exactly that cluster and no addons (config as the whole fleet's).
+        files: the files of the cluster's bundle directory (`fleetgen.render.render_cluster_files`),
+            with every object.
+        registry: synced schemas.
+
+    Returns:
+        The cluster's findings, for `check_assembled`.
+    """
+    from fleetgen.policy import run_cluster_rules
+    from fleetgen.policy.base import PolicyContext
+    from fleetgen.render.base import RenderResult
+    from fleetgen.validate.budgets import check_budgets
+
+    part = RenderResult(tuple(files), tuple(sorted(c.name for c in fleet.clusters)))
+    return ClusterChecks(
+        tuple(check_objects(part, registry=registry, output_dir=fleet.config.output_dir)),
+        tuple(run_cluster_rules(PolicyContext(fleet, part))),
+        tuple(check_budgets(fleet, part)),
+        sum(len(f.objects) for f in files))
+
+
+@dataclass(frozen=True)
+class RestChecks:
+    """What `check_rest` found on the files outside the clusters' bundle directories.
+
+    Attributes:
+        objects: `(file path, its schema and CEL findings)` for every such file with objects, in file order.
+        rules: raw findings of the `cluster`-scope policy rules on the rest of the fleet.
+        budgets: size-budget findings of those files and bundles.
+    """
+
+    objects: tuple[tuple[str, tuple[Finding, ...]], ...]
+    rules: tuple[Finding, ...]
+    budgets: tuple[Finding, ...]
+
+
+def check_rest(fleet: Fleet, rest: RenderResult, *, registry: SchemaRegistry) -> RestChecks:
+    """The per-object and per-bundle checks of everything but the clusters' bundle directories.
+
+    Args:
+        fleet: the loaded fleet (its config and addons are read; its clusters are not).
+        rest: the files of the output tree outside `clusters/<ns>/<name>/` (namespaces, addons,
+            GitOps agent files), every object kept.
+        registry: synced schemas.
+
+    Returns:
+        The findings, for `check_assembled`.
+    """
+    from fleetgen.policy import run_cluster_rules
+    from fleetgen.policy.base import PolicyContext
+    from fleetgen.render.base import RenderResult
+    from fleetgen.spec.load import Fleet
+    from fleetgen.validate.budgets import check_budgets
+
+    output_dir = fleet.config.output_dir
+    objects = tuple((f.path, tuple(check_objects(RenderResult((f,)), registry=registry, output_dir=output_dir)))
+                    for f in rest.files if f.objects)
+    others = Fleet(fleet.root, fleet.config, fleet.config_source, (), fleet.addons)
+    return RestChecks(objects, tuple(run_cluster_rules(PolicyContext(others, rest))), tuple(check_budgets(fleet, rest)))
+
+
+def rest_of(rendered: RenderResult) -> RenderResult:
+    """The files of `rendered` outside the clusters' bundle directories (what `check_rest` checks)."""
+    from fleetgen.render.base import RenderResult
+
+    return RenderResult(tuple(f for f, d in zip(rendered.files, _bundle_dirs(rendered.files), strict=True) if not d),
+                        rendered.clusters)
+
+
+def check_assembled(fleet: Fleet, rendered: RenderResult, clusters: Sequence[tuple[str, ClusterChecks]], *,
+                    registry: SchemaRegistry, rest: RestChecks | None = None,
+                    payloads: Sequence[Finding] | None = None) -> CheckResult:
+    """`check_fleet` for a fleet whose clusters were checked one by one with `check_cluster`.
+
+    Args:
+        fleet: the loaded fleet.
+        rendered: the whole output tree (`fleetgen.render.assemble_fleet`); a cluster's objects
+            file may hold only the kinds fleet-level code reads.
+        clusters: `(bundle directory, checks)` for every cluster of `fleet.clusters`, in that order.
+        registry: synced schemas.
+        rest: `check_rest(fleet, rest_of(rendered))` if already known (e.g. cached), else computed here.
+        payloads: `check_payloads(fleet)` if already known, else computed here.
+
+    Returns:
+        A CheckResult with the findings and counts `check_fleet(fleet, rendered-in-full)` gives
+        (no base: transition checks need the full objects of both revisions).
+    """
+    from fleetgen.policy import merge_rule_findings
+    from fleetgen.policy.base import PolicyContext
+    from fleetgen.validate.payload import check_payloads
+
+    by_dir = dict(clusters)
+    dirs = _bundle_dirs(rendered.files)
+    if rest is None:
+        rest = check_rest(fleet, rest_of(rendered), registry=registry)
+    rest_objects = dict(rest.objects)
+
+    result = CheckResult()
+    result.files_checked = len(rendered.files)
+    result.objects_checked = (sum(len(f.objects) for f, d in zip(rendered.files, dirs, strict=True) if d not in by_dir)
+                              + sum(c.object_count for _, c in clusters))
+    result.extend(rendered.findings)
+    done: set[str] = set()
+    for f, directory in zip(rendered.files, dirs, strict=True):  # object findings in file order, as check_objects reports them
+        if directory in by_dir:
+            if directory not in done:
+                done.add(directory)
+                result.extend(by_dir[directory].objects)
+        else:
+            result.extend(rest_objects.get(f.path, ()))
+    result.extend(merge_rule_findings(PolicyContext(fleet, rendered), list(rest.rules), [c.rules for _, c in clusters]))
+    result.extend(check_payloads(fleet) if payloads is None else payloads)
+    budgets = [*rest.budgets, *(f for _, c in clusters for f in c.budgets)]
+    result.extend(sorted(budgets, key=Finding.sort_key))
+    return result
+
+
+def _bundle_dirs(files: Sequence[OutputFile]) -> list[str]:
+    """For each file, the cluster bundle directory (`clusters/<ns>/<name>`) holding it, else ""."""
+    from fleetgen.render.layout import cluster_dir, cluster_key
+
+    out = []
+    for f in files:
+        key = cluster_key(f.path)
+        out.append(cluster_dir(*key) if key else "")
+    return out

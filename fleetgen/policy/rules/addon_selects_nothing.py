@@ -41,6 +41,7 @@ class AddonSelectsNothingRule:
     id = "addon-selects-nothing"
     severity = Severity.WARNING
     summary = "an addon whose clusterSelector matches no cluster is rendered nowhere"
+    scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per addon that matches no cluster."""

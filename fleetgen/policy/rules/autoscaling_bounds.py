@@ -45,6 +45,7 @@ class AutoscalingBoundsRule:
     id = "autoscaling-bounds"
     severity = Severity.ERROR
     summary = "autoscaled pools need minReplicas <= maxReplicas and must not also set replicas"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield findings for inverted bounds and for replicas set next to autoscaling."""

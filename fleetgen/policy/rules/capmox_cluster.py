@@ -65,6 +65,7 @@ class CapmoxClusterRule:
     id = "capmox-cluster"
     severity = Severity.ERROR
     summary = "rendered ProxmoxClusters must pass the ProxmoxCluster webhook (an IP config, a valid endpoint, valid addresses)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per webhook rule a rendered ProxmoxCluster breaks."""

@@ -75,6 +75,7 @@ class CapmoxMachineRule:
     id = "capmox-machine"
     severity = Severity.ERROR
     summary = "Proxmox machine templates must pass the ProxmoxMachine webhook (consecutive netN, one default device, MTU)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per ProxmoxMachine webhook rule a rendered machine spec breaks."""

@@ -48,6 +48,7 @@ class CidrOverlapRule:
     id = "cidr-overlap"
     severity = Severity.ERROR
     summary = "pod, service and node networks of a cluster must not overlap"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield a finding per overlapping (pods, services) pair and per block overlapping the node subnet."""

@@ -47,6 +47,7 @@ class ClusterImmutableRule:
     id = "cluster-immutable"
     severity = Severity.ERROR
     summary = "spec.clusterName of MachineDeployments/MachineHealthChecks is immutable; Cluster refs cannot be removed"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per changed clusterName and per removed Cluster reference."""

@@ -55,6 +55,7 @@ class ClusterWebhookRule:
     id = "cluster-webhook"
     severity = Severity.ERROR
     summary = "rendered Clusters must pass the Cluster admission webhook (name, infrastructure/control-plane refs, CIDR blocks)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per webhook rule a rendered Cluster breaks."""

@@ -50,6 +50,7 @@ class CniAddonMissingRule:
     id = "cni-addon-missing"
     severity = Severity.ERROR
     summary = "a cluster labelled cni=<x> must be selected by an addon selecting on the cni label"
+    scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cni-labelled cluster no cni addon selects."""

@@ -41,6 +41,7 @@ class CpReplicasOddRule:
     id = "cp-replicas-odd"
     severity = Severity.ERROR
     summary = "control-plane replicas must be odd: the KubeadmControlPlane webhook rejects even counts with stacked etcd"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose `spec.controlPlane.replicas` is even."""

@@ -49,6 +49,7 @@ class CrsImmutableRule:
     id = "crs-immutable"
     severity = Severity.ERROR
     summary = "a ClusterResourceSet's strategy and clusterSelector are immutable (webhook: field is immutable)"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per changed strategy or clusterSelector."""

@@ -64,6 +64,7 @@ class CrsWebhookRule:
     id = "crs-webhook"
     severity = Severity.ERROR
     summary = "rendered ClusterResourceSets need a non-empty selector and ConfigMaps/Secrets rendered in their namespace"
+    scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield findings for empty selectors, missing or misplaced resources, and mistyped Secrets."""

@@ -56,6 +56,7 @@ class ImmutableTemplateRule:
     id = "immutable-template"
     severity = Severity.ERROR
     summary = "a machine template must not change under the same name (CAPK/CAPMOX reject it; KubeadmConfigTemplate changes do not roll out)"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per template whose spec differs from the base revision's."""

@@ -55,6 +55,7 @@ class IpPoolShrinkRule:
     id = "ip-pool-shrink"
     severity = Severity.WARNING
     summary = "a Proxmox node address range shrank: IPAM rejects pools that drop allocated addresses"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per ProxmoxCluster IP config that lost addresses."""

@@ -47,6 +47,7 @@ class K8sUpgradeSkipRule:
     id = "k8s-upgrade-skip"
     severity = Severity.ERROR
     summary = "a control-plane Kubernetes upgrade may not skip a minor version, and versions may not decrease"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per KubeadmControlPlane whose version skips a minor or decreases."""

@@ -42,6 +42,7 @@ class K8sVersionSupportedRule:
     id = "k8s-version-supported"
     severity = Severity.ERROR
     summary = f"kubernetesVersion must be a workload version Cluster API {CAPI_VERSION} supports ({supported_range_text()})"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose minor version is outside the supported range."""

@@ -120,6 +120,7 @@ class KcpImmutableFieldsRule:
     id = "kcp-immutable-fields"
     severity = Severity.ERROR
     summary = "a KubeadmControlPlane update may only change the fields the KCP webhook allows (others 'cannot be modified')"
+    scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per changed path outside the allow-list, and for an etcd local/external switch."""

@@ -75,6 +75,7 @@ class KcpWebhookRule:
     id = "kcp-webhook"
     severity = Severity.ERROR
     summary = "rendered KubeadmControlPlanes must pass the KCP admission webhook (replicas, version, infrastructureRef, rollout)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per webhook rule a rendered KubeadmControlPlane breaks."""

@@ -57,6 +57,7 @@ class KubevirtImageVersionRule:
     id = "kubevirt-image-version"
     severity = Severity.WARNING
     summary = "the KubeVirt containerDisk image tag should match spec.kubernetesVersion"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per KubeVirt cluster whose image tag names another version or none."""

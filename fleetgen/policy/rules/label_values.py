@@ -46,6 +46,7 @@ class LabelValuesRule:
     id = "label-values"
     severity = Severity.ERROR
     summary = "every label key and value on every rendered object must be valid (values <= 63 characters)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per invalid label key or value."""

@@ -89,6 +89,7 @@ class MdWebhookRule:
     id = "md-webhook"
     severity = Severity.ERROR
     summary = "rendered MachineDeployments must pass the MachineDeployment admission webhook (selector, clusterName, bootstrap, version, rollout)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per webhook rule a rendered MachineDeployment breaks."""

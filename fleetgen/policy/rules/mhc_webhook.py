@@ -54,6 +54,7 @@ class MhcWebhookRule:
     id = "mhc-webhook"
     severity = Severity.ERROR
     summary = "rendered MachineHealthChecks must pass the MachineHealthCheck admission webhook (selector, clusterName, startup timeout)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per webhook rule a rendered MachineHealthCheck breaks."""

@@ -65,6 +65,7 @@ class NameLengthRule:
     id = "name-length"
     severity = Severity.ERROR
     summary = "cluster names and derived MachineDeployment/KubeadmControlPlane names must be valid label values (<= 63 characters)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield findings for invalid cluster names and for derived names that are invalid or shortened."""

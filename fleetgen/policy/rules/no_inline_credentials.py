@@ -144,6 +144,7 @@ class NoInlineCredentialsRule:
     id = "no-inline-credentials"
     severity = Severity.ERROR
     summary = "no secrets in specs or addon files: reference a Secret (credentialsRef) instead"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per credential-looking value, once per file position."""

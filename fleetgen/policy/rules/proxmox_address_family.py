@@ -45,6 +45,7 @@ class ProxmoxAddressFamilyRule:
     id = "proxmox-address-family"
     severity = Severity.ERROR
     summary = "Proxmox ipv4 addresses, gateway and control-plane endpoint must all be IPv4 (IPAM: mixed IP families)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per IPv6 value among the ipv4 addresses, the gateway and the endpoint."""

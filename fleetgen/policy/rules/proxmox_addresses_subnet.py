@@ -46,6 +46,7 @@ class ProxmoxAddressesSubnetRule:
     id = "proxmox-addresses-subnet"
     severity = Severity.ERROR
     summary = "all Proxmox node address entries must be inside one subnet (lowest address / prefix; IPAM webhook)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per IPv4 address entry outside the pool's subnet."""

@@ -45,6 +45,7 @@ class ProxmoxEndpointInSubnetRule:
     id = "proxmox-endpoint-in-subnet"
     severity = Severity.WARNING
     summary = "the Proxmox control-plane endpoint should be on the node subnet (kube-vip ARP)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per cluster whose endpoint IP is outside its node subnet (same family only)."""

@@ -43,6 +43,7 @@ class ProxmoxGatewayInPrefixRule:
     id = "proxmox-gateway-in-prefix"
     severity = Severity.ERROR
     summary = "the Proxmox node gateway must be inside the node subnet (first address / prefix)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose gateway is outside its node subnet (same family only)."""

@@ -88,6 +88,7 @@ class ProxmoxIpOverlapRule:
     id = "proxmox-ip-overlap"
     severity = Severity.ERROR
     summary = "Proxmox clusters on the same bridge must not share node addresses or control-plane endpoints"
+    scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per conflicting address entry or endpoint, on the later cluster of each pair.

@@ -43,6 +43,7 @@ class ProxmoxVipInRangeRule:
     id = "proxmox-vip-in-range"
     severity = Severity.ERROR
     summary = "the Proxmox control-plane endpoint must not be inside spec.proxmox.ipv4.addresses (CAPMOX webhook)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose endpoint IP is inside one of its address entries."""

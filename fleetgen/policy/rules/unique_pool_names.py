@@ -40,6 +40,7 @@ class UniquePoolNamesRule:
     id = "unique-pool-names"
     severity = Severity.ERROR
     summary = "worker pool names must be unique within a cluster (each becomes a MachineDeployment name)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per repeated pool name, at the repetition."""

@@ -51,6 +51,7 @@ class WorkerVersionSkewRule:
     id = "worker-version-skew"
     severity = Severity.ERROR
     summary = "worker versions must not be newer than the control plane nor more than 3 minors older (MachineSet preflight checks)"
+    scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per MachineDeployment whose version is outside the control plane's skew window."""
