@@ -25,6 +25,8 @@ from fleetgen.sourcemap import join_pointer
 if TYPE_CHECKING:
     from fleetgen.policy.base import PolicyContext
     from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
+    from fleetgen.spec.load import LoadedCluster
+    from fleetgen.spec.models import ProxmoxSpec
 
 Identity = tuple[str, str, str, str]
 """(apiVersion, kind, namespace, name) of a rendered object."""
@@ -262,3 +264,11 @@ def cluster_labels(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, str]]:
         key = (cluster.namespace, cluster.name)
         out[key] = rendered.get(key, dict(cluster.spec.metadata.labels))
     return out
+
+
+def proxmox_clusters(ctx: PolicyContext) -> Iterator[tuple[LoadedCluster, ProxmoxSpec]]:
+    """Every (cluster, its `spec.proxmox` block) of the fleet whose hypervisor is Proxmox, in fleet order."""
+    for cluster in ctx.fleet.clusters:
+        px = cluster.spec.spec.proxmox
+        if px is not None:
+            yield cluster, px

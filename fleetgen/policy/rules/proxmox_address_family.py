@@ -37,6 +37,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import parse_interval, parse_ip
+from fleetgen.policy.objects import proxmox_clusters
 
 
 class ProxmoxAddressFamilyRule:
@@ -49,10 +50,7 @@ class ProxmoxAddressFamilyRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per IPv6 value among the ipv4 addresses, the gateway and the endpoint."""
-        for cluster in ctx.fleet.clusters:
-            px = cluster.spec.spec.proxmox
-            if px is None:
-                continue
+        for cluster, px in proxmox_clusters(ctx):
             for i, text in enumerate(px.ipv4.addresses):
                 interval = parse_interval(text)
                 if interval is not None and interval.version != 4:

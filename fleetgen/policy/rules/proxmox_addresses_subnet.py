@@ -38,6 +38,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import parse_intervals, pool_network
+from fleetgen.policy.objects import proxmox_clusters
 
 
 class ProxmoxAddressesSubnetRule:
@@ -50,10 +51,7 @@ class ProxmoxAddressesSubnetRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per IPv4 address entry outside the pool's subnet."""
-        for cluster in ctx.fleet.clusters:
-            px = cluster.spec.spec.proxmox
-            if px is None:
-                continue
+        for cluster, px in proxmox_clusters(ctx):
             intervals = parse_intervals(px.ipv4.addresses)
             v4 = [iv for iv in intervals if iv is not None and iv.version == 4]
             network = pool_network(v4, px.ipv4.prefix)

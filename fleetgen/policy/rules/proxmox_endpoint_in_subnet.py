@@ -37,6 +37,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import parse_intervals, parse_ip, pool_network
+from fleetgen.policy.objects import proxmox_clusters
 
 
 class ProxmoxEndpointInSubnetRule:
@@ -49,10 +50,7 @@ class ProxmoxEndpointInSubnetRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per cluster whose endpoint IP is outside its node subnet (same family only)."""
-        for cluster in ctx.fleet.clusters:
-            px = cluster.spec.spec.proxmox
-            if px is None:
-                continue
+        for cluster, px in proxmox_clusters(ctx):
             network = pool_network(parse_intervals(px.ipv4.addresses), px.ipv4.prefix)
             host = parse_ip(px.control_plane_endpoint.host)
             if network is None or host is None or host.version != network.version:

@@ -35,6 +35,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import parse_intervals, parse_ip, pool_network
+from fleetgen.policy.objects import proxmox_clusters
 
 
 class ProxmoxGatewayInPrefixRule:
@@ -47,10 +48,7 @@ class ProxmoxGatewayInPrefixRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose gateway is outside its node subnet (same family only)."""
-        for cluster in ctx.fleet.clusters:
-            px = cluster.spec.spec.proxmox
-            if px is None:
-                continue
+        for cluster, px in proxmox_clusters(ctx):
             network = pool_network(parse_intervals(px.ipv4.addresses), px.ipv4.prefix)
             gateway = parse_ip(px.ipv4.gateway)
             if network is None or gateway is None or gateway.version != network.version:

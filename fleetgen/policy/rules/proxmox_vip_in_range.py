@@ -35,6 +35,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import parse_interval, parse_ip
+from fleetgen.policy.objects import proxmox_clusters
 
 
 class ProxmoxVipInRangeRule:
@@ -47,10 +48,7 @@ class ProxmoxVipInRangeRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per cluster whose endpoint IP is inside one of its address entries."""
-        for cluster in ctx.fleet.clusters:
-            px = cluster.spec.spec.proxmox
-            if px is None:
-                continue
+        for cluster, px in proxmox_clusters(ctx):
             host = parse_ip(px.control_plane_endpoint.host)
             for i, text in enumerate(px.ipv4.addresses):
                 interval = parse_interval(text)
