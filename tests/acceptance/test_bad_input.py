@@ -23,13 +23,11 @@ import hashlib
 import os
 import random
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import click.testing
 import pytest
+from conftest import CliResult, git, run_cli
 
 KV = "clusters/kubevirt/kv-demo.yaml"
 PVE = "clusters/proxmox/pve-demo.yaml"
@@ -47,41 +45,11 @@ SUMMARY = re.compile(r"^\d+ objects in \d+ files - errors: (?P<errors>\d+), warn
 NOT_WRITTEN = "fleet/ not written: fix the errors above"
 
 
-@dataclass(frozen=True)
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def run(*argv: str, cwd: Path) -> CliResult:
-    """`tests.conftest.run_cli` plus a flush of sys.stdout before reading it.
-
-    The reporters write to sys.stdout without flushing (click.echo flushes, a plain write does not),
-    and conftest's runner reads the buffer before it is flushed, so it sees no report at all.
-    """
-    from fleetgen.cli import main
-
-    runner = click.testing.CliRunner()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        with runner.isolation() as streams:
-            try:
-                main(list(argv))
-                code = 0
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
-    finally:
-        os.chdir(old)
-    return CliResult(code, out, err)
+    """Run the CLI in-process in `cwd` (the shared `run_cli`, which flushes stdout before reading it)."""
+    return run_cli(*argv, cwd=cwd)
 
 
 @pytest.fixture
