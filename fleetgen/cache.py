@@ -192,6 +192,32 @@ def cluster_key(*, code: str, schemas: str, config: bytes, path: str, spec: byte
     return content_key("cluster", code, schemas, config, path, spec)
 
 
+def spec_keys(root: Path, paths: Sequence[Path], *, code: str, schemas: str, config: bytes) -> list[str | None]:
+    """The `cluster_key` of each spec file, in `paths` order.
+
+    Args:
+        root: the fleet repository root (keys name each file relative to it).
+        paths: spec files under `root`, as `fleetgen.spec.discover.discover_cluster_files` lists them.
+        code, schemas, config: as for `cluster_key`.
+
+    Returns:
+        One key per path; None for a symlink (what a link may point at is part of its result:
+        never cached) or a file that cannot be read.
+    """
+    keys: list[str | None] = []
+    for path in paths:
+        key = None
+        if not path.is_symlink():
+            try:
+                spec = path.read_bytes()
+            except OSError:
+                pass
+            else:
+                key = cluster_key(code=code, schemas=schemas, config=config, path=path.relative_to(root).as_posix(), spec=spec)
+        keys.append(key)
+    return keys
+
+
 # ---------------------------------------------------------------------------------------------
 # Entries
 # ---------------------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ How a run without a base ref works (`run_pipeline`):
    fleet-wide files), and the checks that look across clusters or outside them run
    (`check_assembled`: `fleet`-scope rules, addon payloads, the rest of the tree; the last two
    cached by their own inputs);
-4. when the run found no error, the new entries are written (`Cache.commit`): a run with errors
-   writes nothing.
+4. when the run found no error, the new entries are written (`Cache.commit`), with the run's
+   summary under the key of all its inputs (`fleetgen.run_cache`: `validate` and `render` answer
+   a run over the same inputs from it without calling this module); a run with errors writes
+   nothing.
 
 The findings and the bytes of every file are those of the whole-fleet pipeline (`load_and_render`
 then `check_fleet`), which still runs with a base ref.
@@ -363,15 +365,16 @@ def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: 
     from fleetgen.cache import (
         CACHE_DIR,
         Cache,
-        cluster_key,
         code_fingerprint,
         decode_entry,
         encode_findings,
         schemas_fingerprint,
+        spec_keys,
     )
     from fleetgen.errors import RenderError
     from fleetgen.render import assemble_fleet
     from fleetgen.render.layout import cluster_dir
+    from fleetgen.run_cache import RunSummary, addon_files_digest, encode_summary, output_digests, run_key
     from fleetgen.spec.load import (
         CONFIG_FILE,
         Fleet,
@@ -398,24 +401,20 @@ def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: 
 
     # 1. per cluster: from the cache, else computed (and stored)
     keys: list[str | None] = [None] * len(paths)
+    summary_key: str | None = None
     entries: list[ClusterEntry | None] = [None] * len(paths)
     if store is not None:
-        for i, path in enumerate(paths):
-            if path.is_symlink():
-                continue  # what a link may point at is part of its result: never cached
-            rel = path.relative_to(root).as_posix()
-            try:
-                spec = path.read_bytes()
-            except OSError:
-                continue
-            key = keys[i] = cluster_key(code=code, schemas=schemas, config=config_bytes, path=rel, spec=spec)
-            payload = store.get(key)
+        keys = spec_keys(root, paths, code=code, schemas=schemas, config=config_bytes)
+        summary_key = run_key(code=code, schemas=schemas, config=config_bytes, spec_keys=keys,
+                              addons=addon_files_digest(root, discover_addon_dirs(root)))
+        for i, (path, key) in enumerate(zip(paths, keys, strict=True)):
+            payload = store.get(key) if key is not None else None
             if payload is not None:
                 try:
                     entry = decode_entry(payload)
                 except Exception:  # noqa: BLE001 - a corrupt or foreign entry is a miss
                     continue
-                if entry.path == rel:
+                if entry.path == path.relative_to(root).as_posix():
                     entries[i] = entry
     misses = [i for i, e in enumerate(entries) if e is None]
     if misses:
@@ -482,7 +481,14 @@ def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: 
     outcome.result.objects_checked = checked.objects_checked
     outcome.result.files_checked = checked.files_checked
     if store is not None and not outcome.result.has_errors:
-        store.commit([*(k for k in keys if k is not None), rest_key, payloads_key])
+        used = [*(k for k in keys if k is not None), rest_key, payloads_key]
+        if summary_key is not None:
+            if store.get(summary_key) is None:
+                summary = RunSummary(outcome.result, config.output_dir, len(fleet.clusters), len(fleet.addons),
+                                     output_digests([(f.path, f.content) for f in rendered.files]))
+                store.put(summary_key, encode_summary(summary))
+            used.append(summary_key)
+        store.commit(used)
     return outcome
 
 

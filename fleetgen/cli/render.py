@@ -65,10 +65,26 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
     .fleetgen-cache/, so an unchanged spec is not parsed, rendered or validated again.
     """
     from fleetgen.findings import Severity
-    from fleetgen.pipeline import run_pipeline
-    from fleetgen.render.write import diff_tree, write_tree
+    from fleetgen.render.write import diff_tree, tree_matches, write_tree
 
     root = repo_root(ctx)
+    if not no_cache:
+        from fleetgen.run_cache import lookup
+
+        summary = lookup(root, schema_locations)
+        if summary is not None and tree_matches(root / summary.output_dir, summary.files):
+            # a clean run already rendered these inputs, and the output holds exactly its bytes
+            if summary.result.count(Severity.WARNING):
+                _print_report(summary.result)
+            if check:
+                click.echo(f"{summary.output_dir}/ is up to date")
+            else:
+                click.echo(f"rendered {_plural(summary.clusters, 'cluster')}, {_plural(summary.addons, 'addon')}: "
+                           f"{_plural(0, 'file')} written, {len(summary.files)} unchanged, 0 removed")
+            return ExitCode.OK
+
+    from fleetgen.pipeline import run_pipeline
+
     outcome = run_pipeline(root, schema_locations=schema_locations, cache=not no_cache)
     result = outcome.result
     if result.has_errors or outcome.rendered is None:

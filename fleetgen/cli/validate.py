@@ -45,11 +45,21 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     compare every object).
     """
     from fleetgen.findings import Severity
-    from fleetgen.pipeline import run_pipeline
     from fleetgen.report import write_report
 
-    outcome = run_pipeline(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache)
+    root = repo_root(ctx)
+    summary = None
+    if base_ref is None and not no_cache:
+        from fleetgen.run_cache import lookup
+
+        summary = lookup(root, schema_locations)
+    if summary is not None:
+        result = summary.result  # the same inputs as a clean run already checked
+    else:
+        from fleetgen.pipeline import run_pipeline
+
+        result = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache).result
     buffer = io.StringIO()
-    write_report(outcome.result, fmt, buffer, verbose=verbose)
+    write_report(result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)
-    return ExitCode.INVALID if outcome.result.fails(Severity(fail_on)) else ExitCode.OK
+    return ExitCode.INVALID if result.fails(Severity(fail_on)) else ExitCode.OK

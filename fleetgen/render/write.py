@@ -38,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
@@ -129,16 +130,15 @@ def scan_tree(out_dir: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     if not out_dir.is_dir():
         return out
-    for dirpath, dirnames, filenames in os.walk(out_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    top = os.fspath(out_dir)
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # dot-directories: not owned
+        rel_dir = dirpath[len(top):].lstrip(os.sep)  # os.walk joins onto `top` as given
+        prefix = rel_dir.replace(os.sep, "/") + "/" if rel_dir else ""
         base = Path(dirpath)
         for name in filenames:
-            if name.startswith("."):
-                continue
-            path = base / name
-            rel = PurePosixPath(path.relative_to(out_dir).as_posix())
-            if _owned(rel):
-                out[rel.as_posix()] = path
+            if not name.startswith("."):
+                out[prefix + name] = base / name
     return dict(sorted(out.items()))
 
 
@@ -172,6 +172,28 @@ def diff_tree(out_dir: Path, result: RenderResult) -> list[Change]:
             changes.append(Change(path, "changed"))
     changes.extend(Change(path, "removed") for path in existing if path not in wanted)
     return sorted(changes)
+
+
+def tree_matches(out_dir: Path, digests: dict[str, bytes]) -> bool:
+    """Whether the owned files under `out_dir` are exactly `digests`' paths, with those bytes.
+
+    Args:
+        out_dir: the output directory (may be missing).
+        digests: posix path relative to `out_dir` -> sha256 of the expected bytes (as
+            `fleetgen.run_cache.RunSummary.files` holds them).
+
+    Returns:
+        True when `diff_tree` would find no change; False on any added, changed, removed or
+        unreadable file.
+    """
+    existing = scan_tree(out_dir)
+    if existing.keys() != digests.keys():
+        return False
+    for path, disk in existing.items():
+        content = _read(disk)
+        if content is None or hashlib.sha256(content).digest() != digests[path]:
+            return False
+    return True
 
 
 def _read(path: Path) -> bytes | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import UnionType
@@ -27,12 +26,15 @@ from fleetgen.errors import ConfigError
 from fleetgen.findings import Finding, Position, Severity
 from fleetgen.sourcemap import SourceMap, join_pointer, pointer_to_path
 from fleetgen.spec import models
+from fleetgen.spec.discover import (  # noqa: F401 - re-exported: the loader's names
+    ADDON_FILE,
+    ADDONS_DIR,
+    CLUSTERS_DIR,
+    CONFIG_FILE,
+    discover_addon_dirs,
+    discover_cluster_files,
+)
 from fleetgen.yamlio import YamlLoadError, load_yaml
-
-CONFIG_FILE = "fleetgen.yaml"
-CLUSTERS_DIR = "clusters"
-ADDONS_DIR = "crs"
-ADDON_FILE = "addon.yaml"
 
 
 @dataclass(frozen=True)
@@ -502,46 +504,6 @@ def _duplicate_names(clusters: list[LoadedCluster]) -> list[Finding]:
             f"metadata.name: cluster {c.name!r} is already defined in {prior.path}; cluster names must be unique across the fleet",
             c.source.lookup("/metadata/name"), pointer="/metadata/name"))
     return out
-
-
-def discover_cluster_files(root: Path) -> list[Path]:
-    """Every clusters/**/*.yaml and *.yml file, sorted by path.
-
-    Symlinked files and folders that stay inside the repository are followed (each folder once, so
-    a link to an ancestor cannot loop). Broken symlinks and symlinked folders that leave the
-    repository are listed too, never entered: `load_cluster` reports each as one problem, rather
-    than the specs behind them silently disappearing from the fleet.
-    """
-    base = root / CLUSTERS_DIR
-    if not base.is_dir():
-        return []
-    top = root.resolve()
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
-        seen.add(Path(dirpath).resolve())
-        enter = []
-        for name in sorted(dirnames, key=lambda n: (os.path.islink(os.path.join(dirpath, n)), n)):  # real folders first
-            sub = Path(dirpath, name)
-            target = sub.resolve()
-            if target in seen or target in top.parents or target == top:
-                continue  # a folder already walked, or a link back up the tree
-            if sub.is_symlink() and not target.is_relative_to(top):
-                found.append(sub)
-                continue
-            seen.add(target)
-            enter.append(name)
-        dirnames[:] = enter
-        found.extend(Path(dirpath, name) for name in filenames if name.endswith((".yaml", ".yml")))
-    return sorted(found)
-
-
-def discover_addon_dirs(root: Path) -> list[Path]:
-    """Every crs/<addon>/ folder that holds an addon.yaml, sorted by name."""
-    base = root / ADDONS_DIR
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if (p / ADDON_FILE).is_file())
 
 
 def load_fleet(root: Path) -> tuple[Fleet, list[Finding]]:

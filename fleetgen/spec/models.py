@@ -199,6 +199,7 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         strict=True,  # "2" is not 2, and true is not "true": YAML types must match
+        defer_build=True,  # validators are built on first validation: a cached run never needs them
     )
 
 

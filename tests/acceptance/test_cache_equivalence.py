@@ -122,7 +122,7 @@ def test_cached_runs_equal_uncached_runs_through_a_sequence_of_edits(fleet: Flee
     root = fleet.root
     report = fleet.check(cached=COUNT)  # cold, then everything cached
     assert report["summary"]["errors"] == 0
-    assert len(Cache(root).keys()) == COUNT + 2  # the clusters, the rest of the tree, the addon payloads
+    assert len(Cache(root).keys()) == COUNT + 3  # the clusters, the rest of the tree, the addon payloads, the run
     assert not (root / "fleet" / CACHE_DIR).exists()
 
     # one pool's replicas

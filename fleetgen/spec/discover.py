@@ -1,0 +1,56 @@
+"""Which files of a fleet repository are specs: fleetgen.yaml, clusters/**/*.yaml, crs/<addon>/.
+
+Owns: the repository layout of the inputs and how it is walked. Light on purpose (no YAML, no
+models): the cache looks up a whole run by the files found here before anything is parsed.
+Must not read file contents.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CONFIG_FILE = "fleetgen.yaml"
+CLUSTERS_DIR = "clusters"
+ADDONS_DIR = "crs"
+ADDON_FILE = "addon.yaml"
+
+
+def discover_cluster_files(root: Path) -> list[Path]:
+    """Every clusters/**/*.yaml and *.yml file, sorted by path.
+
+    Symlinked files and folders that stay inside the repository are followed (each folder once, so
+    a link to an ancestor cannot loop). Broken symlinks and symlinked folders that leave the
+    repository are listed too, never entered: `load_cluster` reports each as one problem, rather
+    than the specs behind them silently disappearing from the fleet.
+    """
+    base = root / CLUSTERS_DIR
+    if not base.is_dir():
+        return []
+    top = root.resolve()
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+        seen.add(Path(dirpath).resolve())
+        enter = []
+        for name in sorted(dirnames, key=lambda n: (os.path.islink(os.path.join(dirpath, n)), n)):  # real folders first
+            sub = Path(dirpath, name)
+            target = sub.resolve()
+            if target in seen or target in top.parents or target == top:
+                continue  # a folder already walked, or a link back up the tree
+            if sub.is_symlink() and not target.is_relative_to(top):
+                found.append(sub)
+                continue
+            seen.add(target)
+            enter.append(name)
+        dirnames[:] = enter
+        found.extend(Path(dirpath, name) for name in filenames if name.endswith((".yaml", ".yml")))
+    return sorted(found)
+
+
+def discover_addon_dirs(root: Path) -> list[Path]:
+    """Every crs/<addon>/ folder that holds an addon.yaml, sorted by name."""
+    base = root / ADDONS_DIR
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if (p / ADDON_FILE).is_file())
