@@ -14,6 +14,8 @@ example: install ## set up, render the example fleet into fleet/ and validate it
 	$(BIN)/fleetgen validate
 
 install: $(BIN)/fleetgen schemas ## create the venv, install fleetgen and sync the pinned schemas
+	@# byte-compile the (editable) package: with PYTHONDONTWRITEBYTECODE set, every run would compile it again
+	$(BIN)/python -m compileall -q fleetgen
 
 $(BIN)/fleetgen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

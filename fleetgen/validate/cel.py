@@ -50,12 +50,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import cel
-
 from fleetgen.findings import Finding, Severity
 from fleetgen.render.base import RenderedObject
 from fleetgen.sourcemap import join_pointer, pointer_to_path
 from fleetgen.validate import cel_k8s
+from fleetgen.validate.cel_lib import cel
 
 log = logging.getLogger(__name__)
 

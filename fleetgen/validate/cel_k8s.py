@@ -30,7 +30,7 @@ canonical string. Canonical forms make `==` agree with Kubernetes (`quantity('1G
 quantity('1024Mi')`); `string(ip(...))` and `type(...)` on them are not supported.
 
 Example:
-    >>> import cel
+    >>> from fleetgen.validate.cel_lib import cel
     >>> from fleetgen.validate.cel_k8s import FUNCTIONS, rewrite_expression
     >>> program = cel.compile(rewrite_expression("duration(self) <= duration('2562047h')"))
     >>> program.execute({"self": "100µs", "_k8s_duration": FUNCTIONS["_k8s_duration"]})
@@ -49,8 +49,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import cel
-from cel import stdlib
+from fleetgen.validate.cel_lib import cel, stdlib
 
 # ---------------------------------------------------------------------------------------------
 # Built-ins the library gets wrong: duration() and size()

@@ -31,7 +31,6 @@ Kustomization deletes what the old one deployed.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -118,7 +117,7 @@ def _annotate(obj: RenderedObject, pairs: Iterable[tuple[str, str]]) -> Rendered
     if not pairs:
         return obj
     manifest = dict(obj.manifest)
-    metadata = copy.deepcopy(manifest.get("metadata", {}))
+    metadata = dict(manifest.get("metadata", {}))  # (a new annotations map below; the rest is shared)
     annotations = dict(metadata.get("annotations", {}) or {})
     for key, value in pairs:
         annotations[key] = value
