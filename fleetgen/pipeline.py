@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from fleetgen.findings import Finding
     from fleetgen.policy.base import PolicyContext
     from fleetgen.render.base import RenderResult
+    from fleetgen.run_cache import RunInputs
     from fleetgen.schemas.registry import SchemaRegistry
     from fleetgen.sourcemap import SourceMap
     from fleetgen.spec.load import Fleet, LoadedAddon
@@ -136,7 +137,8 @@ def base_context(root: Path, ref: str) -> PolicyContext | None:
 
 
 def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref: str | None = None,
-                 schema_locations: Sequence[Path] = (), cache: bool = True, jobs: int | None = None) -> PipelineOutcome:
+                 schema_locations: Sequence[Path] = (), cache: bool = True, jobs: int | None = None,
+                 inputs: RunInputs | None = None) -> PipelineOutcome:
     """Load, render and check the fleet at `root`.
 
     Without a base ref the work is split per cluster (see the module docstring): each spec's
@@ -155,6 +157,8 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
         schema_locations: extra schema directories searched before `schemas/`.
         cache: read and write the cache (`--no-cache` turns it off).
         jobs: processes for the per-cluster work (default: the CPUs this process may use).
+        inputs: `fleetgen.run_cache.read_inputs(root, schema_locations)` when the caller already
+            read them (after a `fleetgen.run_cache.lookup` miss); read here otherwise.
 
     Returns:
         The outcome; `outcome.result.has_errors` tells whether anything may be written.
@@ -174,7 +178,7 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
             # nothing to check against: the whole pipeline reports the spec problems, else raises
             return _run_whole(root, registry=None, base_ref=None, schema_locations=schema_locations)
         return _run_incremental(root, registry=registry, locations=locations, schema_locations=schema_locations,
-                                use_cache=cache and registry is None, jobs=jobs)
+                                use_cache=cache and registry is None, jobs=jobs, inputs=inputs)
 
 
 @contextmanager
@@ -360,23 +364,20 @@ def _payloads_key(code: str, config: bytes, addons: bytes, fleet: Fleet) -> str:
 
 
 def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: list[Path],
-                     schema_locations: Sequence[Path], use_cache: bool, jobs: int | None) -> PipelineOutcome:
+                     schema_locations: Sequence[Path], use_cache: bool, jobs: int | None,
+                     inputs: RunInputs | None) -> PipelineOutcome:
     """`run_pipeline` without a base: per-cluster results cached, computed in parallel when many."""
     from fleetgen.cache import (
         CACHE_DIR,
         Cache,
-        code_fingerprint,
         decode_entry,
         encode_findings,
-        schemas_fingerprint,
-        spec_keys,
     )
     from fleetgen.errors import RenderError
     from fleetgen.render import assemble_fleet
     from fleetgen.render.layout import cluster_dir
-    from fleetgen.run_cache import RunSummary, addon_files_digest, encode_summary, output_digests, run_key
+    from fleetgen.run_cache import RunSummary, encode_summary, output_digests, read_inputs
     from fleetgen.spec.load import (
-        CONFIG_FILE,
         Fleet,
         _duplicate_names,
         discover_addon_dirs,
@@ -387,26 +388,22 @@ def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: 
     from fleetgen.validate.engine import ClusterChecks, check_assembled, check_rest, rest_of
 
     config, config_source = load_config(root)
-    paths = discover_cluster_files(root)
-
     store = Cache(root) if use_cache and config.output_dir != CACHE_DIR else None
-    config_bytes = b""
-    if store is not None:
-        try:
-            config_bytes = (root / CONFIG_FILE).read_bytes()
-        except OSError:
-            store = None
-    code = code_fingerprint() if store is not None else ""
-    schemas = schemas_fingerprint(locations) if store is not None else ""
+    if store is not None and inputs is None:
+        inputs = read_inputs(root, schema_locations)
+    if store is None or inputs is None:
+        store, inputs = None, None
+        paths = discover_cluster_files(root)
+        config_bytes, code, schemas = b"", "", ""
+        keys: list[str | None] = [None] * len(paths)
+        summary_key = None
+    else:
+        paths, config_bytes, code, schemas = inputs.paths, inputs.config, inputs.code, inputs.schemas
+        keys, summary_key = inputs.spec_keys, inputs.key
 
     # 1. per cluster: from the cache, else computed (and stored)
-    keys: list[str | None] = [None] * len(paths)
-    summary_key: str | None = None
     entries: list[ClusterEntry | None] = [None] * len(paths)
     if store is not None:
-        keys = spec_keys(root, paths, code=code, schemas=schemas, config=config_bytes)
-        summary_key = run_key(code=code, schemas=schemas, config=config_bytes, spec_keys=keys,
-                              addons=addon_files_digest(root, discover_addon_dirs(root)))
         for i, (path, key) in enumerate(zip(paths, keys, strict=True)):
             payload = store.get(key) if key is not None else None
             if payload is not None:

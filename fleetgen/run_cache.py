@@ -131,11 +131,32 @@ def output_digests(files: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
     return {path: hashlib.sha256(content).digest() for path, content in files}
 
 
-def lookup(root: Path, schema_locations: Sequence[Path] = ()) -> RunSummary | None:
-    """The summary of the last clean run over exactly the inputs now at `root`, if stored.
+@dataclass(frozen=True)
+class RunInputs:
+    """The inputs of a run without a base ref, as bytes and keys (nothing parsed), read once.
 
-    Reads fleetgen.yaml, the spec files and the addon folders as bytes (nothing is parsed) and
-    the cache index; the same key as the run that stored it (`run_key`).
+    `lookup` answers from them; `fleetgen.pipeline.run_pipeline(..., inputs=...)` reuses them
+    on a miss instead of reading and hashing every spec file again.
+
+    Attributes:
+        config: the bytes of fleetgen.yaml.
+        paths: the spec files, as `fleetgen.spec.discover.discover_cluster_files` lists them.
+        code: `fleetgen.cache.code_fingerprint()`.
+        schemas: `fleetgen.cache.schemas_fingerprint(...)` of the schema directories searched.
+        spec_keys: `fleetgen.cache.spec_keys(...)`, one per path.
+        key: `run_key(...)`, None when the run has no key (a symlinked input).
+    """
+
+    config: bytes
+    paths: list[Path]
+    code: str
+    schemas: str
+    spec_keys: list[str | None]
+    key: str | None
+
+
+def read_inputs(root: Path, schema_locations: Sequence[Path] = ()) -> RunInputs | None:
+    """Read and hash the inputs of a run at `root` (fleetgen.yaml, specs, addon folders, schemas).
 
     Args:
         root: the fleet repository root.
@@ -143,25 +164,43 @@ def lookup(root: Path, schema_locations: Sequence[Path] = ()) -> RunSummary | No
             gets them.
 
     Returns:
-        The stored summary, or None (no such run, a symlinked input, an unreadable or corrupt cache).
+        The inputs; None when fleetgen.yaml cannot be read (the pipeline reports that).
     """
-    from fleetgen.cache import Cache, code_fingerprint, schemas_fingerprint, spec_keys
-    from fleetgen.spec.discover import CONFIG_FILE, discover_addon_dirs, discover_cluster_files
+    from fleetgen.cache import code_fingerprint, schemas_fingerprint, spec_keys
+    from fleetgen.spec.discover import CONFIG_FILE, SCHEMAS_DIR, discover_addon_dirs, discover_cluster_files
 
     try:
         config = (root / CONFIG_FILE).read_bytes()
     except OSError:
         return None
-    locations = [Path(p) for p in schema_locations] + [root / "schemas"]
+    locations = [Path(p) for p in schema_locations] + [root / SCHEMAS_DIR]  # as `fleetgen.pipeline` searches them
     code = code_fingerprint()
     schemas = schemas_fingerprint(locations)
     paths = discover_cluster_files(root)
-    key = run_key(code=code, schemas=schemas, config=config,
-                  spec_keys=spec_keys(root, paths, code=code, schemas=schemas, config=config),
+    keys = spec_keys(root, paths, code=code, schemas=schemas, config=config)
+    key = run_key(code=code, schemas=schemas, config=config, spec_keys=keys,
                   addons=addon_files_digest(root, discover_addon_dirs(root)))
-    if key is None:
+    return RunInputs(config, paths, code, schemas, keys, key)
+
+
+def lookup(root: Path, schema_locations: Sequence[Path] = (), *, inputs: RunInputs | None = None) -> RunSummary | None:
+    """The summary of the last clean run over exactly the inputs now at `root`, if stored.
+
+    Args:
+        root: the fleet repository root.
+        schema_locations: the `--schema-location` directories (ignored when `inputs` is given).
+        inputs: `read_inputs(root, schema_locations)`, when the caller already has them.
+
+    Returns:
+        The stored summary, or None (no such run, a symlinked input, an unreadable or corrupt cache).
+    """
+    from fleetgen.cache import Cache
+
+    if inputs is None:
+        inputs = read_inputs(root, schema_locations)
+    if inputs is None or inputs.key is None:
         return None
-    payload = Cache(root).get(key)
+    payload = Cache(root).get(inputs.key)
     if payload is None:
         return None
     try:

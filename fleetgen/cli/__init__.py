@@ -7,6 +7,7 @@ codes and messages. Subcommands live one per module in this package.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -80,6 +81,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--traceback" in args
+    # One command is one short process that builds a large, long-lived heap (specs, rendered
+    # objects, cache entries) and little cyclic garbage: the cyclic collector would walk that heap
+    # again and again (seconds for 10,000 clusters). Reference counting still frees everything else.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         rv: Any = cli.main(args=args, prog_name="fleetgen", standalone_mode=False)
     except click.exceptions.Abort:
@@ -112,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
             where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
             error(f"internal error, please report: {type(exc).__name__}: {exc}{where} (rerun with --traceback)")
         sys.exit(ExitCode.INTERNAL)
+    finally:
+        if collecting:
+            gc.enable()
     sys.exit(int(rv) if isinstance(rv, int) else ExitCode.OK)
 
 

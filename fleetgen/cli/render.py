@@ -68,10 +68,12 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
     from fleetgen.render.write import diff_tree, tree_matches, write_tree
 
     root = repo_root(ctx)
+    inputs = None
     if not no_cache:
-        from fleetgen.run_cache import lookup
+        from fleetgen.run_cache import lookup, read_inputs
 
-        summary = lookup(root, schema_locations)
+        inputs = read_inputs(root, schema_locations)
+        summary = lookup(root, inputs=inputs)
         if summary is not None and tree_matches(root / summary.output_dir, summary.files):
             # a clean run already rendered these inputs, and the output holds exactly its bytes
             if summary.result.count(Severity.WARNING):
@@ -85,7 +87,7 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
 
     from fleetgen.pipeline import run_pipeline
 
-    outcome = run_pipeline(root, schema_locations=schema_locations, cache=not no_cache)
+    outcome = run_pipeline(root, schema_locations=schema_locations, cache=not no_cache, inputs=inputs)
     result = outcome.result
     if result.has_errors or outcome.rendered is None:
         _print_report(result)

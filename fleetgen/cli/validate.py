@@ -48,17 +48,19 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     from fleetgen.report import write_report
 
     root = repo_root(ctx)
-    summary = None
+    summary = inputs = None
     if base_ref is None and not no_cache:
-        from fleetgen.run_cache import lookup
+        from fleetgen.run_cache import lookup, read_inputs
 
-        summary = lookup(root, schema_locations)
+        inputs = read_inputs(root, schema_locations)
+        summary = lookup(root, inputs=inputs)
     if summary is not None:
         result = summary.result  # the same inputs as a clean run already checked
     else:
         from fleetgen.pipeline import run_pipeline
 
-        result = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache).result
+        result = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache,
+                              inputs=inputs).result
     buffer = io.StringIO()
     write_report(result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)

@@ -30,7 +30,9 @@ from fleetgen.schemas.messages import schema_violations, short_value
 
 def default_schema_dir(repo_root: Path) -> Path:
     """The synced schema directory of a fleet repository: `<repo_root>/schemas`."""
-    return repo_root / "schemas"
+    from fleetgen.spec.discover import SCHEMAS_DIR
+
+    return repo_root / SCHEMAS_DIR
 
 
 @dataclass(frozen=True, order=True)

@@ -1,4 +1,4 @@
-"""Which files of a fleet repository are specs: fleetgen.yaml, clusters/**/*.yaml, crs/<addon>/.
+"""Which files of a fleet repository are inputs: fleetgen.yaml, clusters/**/*.yaml, crs/<addon>/, schemas/.
 
 Owns: the repository layout of the inputs and how it is walked. Light on purpose (no YAML, no
 models): the cache looks up a whole run by the files found here before anything is parsed.
@@ -14,6 +14,8 @@ CONFIG_FILE = "fleetgen.yaml"
 CLUSTERS_DIR = "clusters"
 ADDONS_DIR = "crs"
 ADDON_FILE = "addon.yaml"
+SCHEMAS_DIR = "schemas"
+"""The synced JSON schemas (`fleetgen schemas sync`), relative to the repository root."""
 
 
 def discover_cluster_files(root: Path) -> list[Path]:
