@@ -177,7 +177,7 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
         if registry is None and not _has_schemas(locations):
             # nothing to check against: the whole pipeline reports the spec problems, else raises
             return _run_whole(root, registry=None, base_ref=None, schema_locations=schema_locations)
-        return _run_incremental(root, registry=registry, locations=locations, schema_locations=schema_locations,
+        return _run_incremental(root, registry=registry, schema_locations=schema_locations,
                                 use_cache=cache and registry is None, jobs=jobs, inputs=inputs)
 
 
@@ -363,7 +363,7 @@ def _payloads_key(code: str, config: bytes, addons: bytes, fleet: Fleet) -> str:
     return content_key("payloads", code, config, addons, repr(clusters))
 
 
-def _run_incremental(root: Path, *, registry: SchemaRegistry | None, locations: list[Path],
+def _run_incremental(root: Path, *, registry: SchemaRegistry | None,
                      schema_locations: Sequence[Path], use_cache: bool, jobs: int | None,
                      inputs: RunInputs | None) -> PipelineOutcome:
     """`run_pipeline` without a base: per-cluster results cached, computed in parallel when many."""
