@@ -1,7 +1,9 @@
 """YAML reading and writing.
 
 Owns: loading YAML with positions and guards against hostile input (tabs, duplicate keys, alias
-bombs, binary or empty files), and the deterministic dump of rendered objects. Loading uses
+bombs, binary or empty files), and the deterministic dump of rendered objects (written directly
+for the shapes rendered objects have, byte for byte as libyaml writes them, and by libyaml for
+anything else: see `_fast_emit`). Loading uses
 PyYAML's libyaml-backed composer (fast, and its node marks give line and column); round-trip
 editing with comments kept lives in `fleetgen.spec.edit` (ruamel.yaml), not here.
 
@@ -14,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,7 +326,164 @@ def _node(value: Any) -> yaml.Node:
     raise TypeError(f"cannot render {kind.__name__} as YAML (rendered objects hold no {kind.__name__})")
 
 
+def _resolve_plain(value: str) -> str:
+    """The tag a plain scalar `value` reads back as (YAML 1.1 implicit resolution), memoized."""
+    tag = _Dumper._resolved.get(value)
+    if tag is None:
+        tag = _Dumper._resolved[value] = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    return tag
+
+
+_RESOLVER = yaml.resolver.Resolver()
+#: PyYAML's pure-Python emitter, used only for `analyze_scalar`: the same per-scalar analysis libyaml
+#: makes (which characters and indicators a scalar holds, so which styles may carry it).
+_ANALYZER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
+#: Printable ASCII: the only characters the fast path writes itself (anything else: libyaml).
+_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
+_LITERAL_CHARS = _ASCII | {"\n"}
+#: Longest key the fast path writes; libyaml writes keys of 128 bytes and more as complex (`? key`).
+_MAX_KEY = 100
+
+
+class _Declined(Exception):
+    """The fast path does not write this data the way libyaml would be sure to; libyaml writes it."""
+
+
+def _inline_scalar(value: str) -> str:
+    """A one-line string as libyaml writes it as a block mapping key or value or a sequence item:
+    plain when it reads back as a string and may stand plain, else single-quoted (what
+    `yaml.emitter.Emitter.choose_scalar_style` picks). Memoized; raises _Declined otherwise."""
+    text = _INLINE.get(value)
+    if text is not None:
+        return text
+    if value == "":
+        text = "''"
+    elif _SIMPLE_PLAIN.fullmatch(value) and not value.endswith(":") and _resolve_plain(value) == _STR:
+        text = value  # no indicator character where it would count: `analyze_scalar` allows it plain
+    elif not _ASCII.issuperset(value):
+        raise _Declined
+    else:
+        analysis = _ANALYZER.analyze_scalar(value)
+        if _resolve_plain(value) == _STR and analysis.allow_block_plain:
+            text = value
+        elif analysis.allow_single_quoted:
+            text = "'" + value.replace("'", "''") + "'"
+        else:
+            raise _Declined
+    _INLINE[value] = text
+    return text
+
+
+_INLINE: dict[str, str] = {}
+#: Strings made only of characters that are no YAML indicator where they stand (a `:` is one only
+#: before a space or at the end, which the caller rules out); `analyze_scalar` lets them stand plain.
+_SIMPLE_PLAIN = re.compile(r"[A-Za-z0-9/][A-Za-z0-9._/:-]*")
+
+
+def _literal_lines(value: str, indent: str) -> str:
+    """A multi-line string as a literal block (`|`, or `|-` without a final line break): the
+    header and its lines, each indented by `indent` (empty lines stay empty), as libyaml writes it.
+    Raises _Declined when libyaml would write it otherwise (double quotes, or header hints for
+    leading spaces or several final line breaks)."""
+    if not _LITERAL_CHARS.issuperset(value) or value[0] in " \n" or value.endswith("\n\n"):
+        raise _Declined
+    if " \n" in value or value.endswith(" "):
+        raise _Declined  # `analyze_scalar`: a space before a line break or at the end forbids a block
+    if value.endswith("\n"):
+        header, body = "|", value[:-1]
+    else:
+        header, body = "|-", value
+    return header + "\n" + "".join(indent + line + "\n" if line else "\n" for line in body.split("\n"))
+
+
+def _fast_mapping(data: dict[Any, Any], indent: int, out: list[str], inline: bool) -> None:
+    """Append a non-empty block mapping at column `indent`; `inline`: its first key follows a `- `."""
+    pad = " " * indent
+    first = inline
+    for key, value in data.items():
+        key = key if type(key) is str else str(key)
+        if len(key) > _MAX_KEY or "\n" in key:
+            raise _Declined
+        if first:
+            out.append(_inline_scalar(key))
+            first = False
+        else:
+            out.append(pad + _inline_scalar(key))
+        kind = type(value)
+        if kind is str:
+            out.append(": " + (_literal_lines(value, pad + "  ") if "\n" in value else _inline_scalar(value) + "\n"))
+        elif kind is bool:
+            out.append(": true\n" if value else ": false\n")
+        elif kind is int:
+            out.append(f": {value}\n")
+        elif kind is dict:
+            if value:
+                out.append(":\n")
+                _fast_mapping(value, indent + 2, out, False)
+            else:
+                out.append(": {}\n")
+        elif kind is list or kind is tuple:
+            if value:
+                out.append(":\n")
+                _fast_sequence(value, indent, out)  # libyaml indents no sequence under a mapping key
+            else:
+                out.append(": []\n")
+        else:
+            raise _Declined
+
+
+def _fast_sequence(items: list[Any] | tuple[Any, ...], indent: int, out: list[str]) -> None:
+    """Append a non-empty block sequence whose dashes stand at column `indent`."""
+    dash = " " * indent + "- "
+    for value in items:
+        kind = type(value)
+        if kind is str:
+            out.append(dash + (_literal_lines(value, " " * (indent + 2)) if "\n" in value else _inline_scalar(value) + "\n"))
+        elif kind is bool:
+            out.append(dash + ("true\n" if value else "false\n"))
+        elif kind is int:
+            out.append(f"{dash}{value}\n")
+        elif kind is dict:
+            if value:
+                out.append(dash)
+                _fast_mapping(value, indent + 2, out, True)
+            else:
+                out.append(dash + "{}\n")
+        elif (kind is list or kind is tuple) and not value:
+            out.append(dash + "[]\n")
+        else:
+            raise _Declined  # nested sequences, floats, None, other types
+
+
+def _fast_emit(objects: list[Any], *, explicit_start: bool) -> str | None:
+    """What `_emit` returns, written directly for the data rendered objects hold, or None.
+
+    Block mappings and sequences of str/int/bool values, one-line ASCII strings plain or single-
+    quoted and multi-line ones as literal blocks, laid out as libyaml lays them out (indent 2,
+    sequences not indented under their key, `{}`/`[]` for empty collections). Whether a string
+    may stand plain, and whether it reads back as another type, is decided by PyYAML itself
+    (`analyze_scalar`, the resolver), so the bytes are libyaml's (a property test compares them);
+    for anything else (floats, non-ASCII text, nested sequences, long keys...) it returns None.
+    """
+    if not explicit_start and len(objects) != 1:
+        return None
+    out: list[str] = []
+    try:
+        for obj in objects:
+            if type(obj) is not dict or not obj:
+                return None
+            if explicit_start:
+                out.append("---\n")
+            _fast_mapping(obj, 0, out, False)
+    except _Declined:
+        return None
+    return "".join(out)
+
+
 def _emit(objects: list[Any], *, explicit_start: bool) -> str:
+    fast = _fast_emit(objects, explicit_start=explicit_start)
+    if fast is not None:
+        return fast
     stream = io.StringIO()
     dumper = _Dumper(stream, default_flow_style=False, explicit_start=explicit_start, allow_unicode=True,
                      width=1 << 30, sort_keys=False)
