@@ -177,6 +177,21 @@ class _Builder:
                         node.start_mark.line, node.start_mark.column) from err
 
 
+def _deep_bracket_mark(text: str, line0: int, col0: int) -> yaml.Mark | None:
+    """Where the flow brackets before (line0, col0) first open level MAX_DEPTH + 1, if they do
+    (quotes are not looked at: a position for the message, not a parse)."""
+    depth = 0
+    for n, line in enumerate(text.split("\n")[: line0 + 1]):
+        for c, ch in enumerate(line if n < line0 else line[:col0 + 1]):
+            if ch in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return yaml.Mark("", 0, n, c, None, None)
+            elif ch in "]}":
+                depth -= 1
+    return None
+
+
 def _char_at(text: str, line0: int, col0: int) -> str:
     lines = text.split("\n")
     if 0 <= line0 < len(lines) and 0 <= col0 < len(lines[line0]):
@@ -260,7 +275,12 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
-        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        if "maximum nesting depth" in problem:
+            # libyaml 0.2.5+ (PyYAML 6.0.4 wheels) refuses 1,000 levels itself, while scanning
+            problem = f"document nests deeper than {MAX_DEPTH} levels"
+            if mark is not None:
+                mark = _deep_bracket_mark(text, mark.line, mark.column) or mark
+        elif mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem = "found a tab character; YAML indents with spaces only"
         elif err.problem and err.context and err.context_mark is not None and mark is not None \
                 and err.context_mark.line != mark.line:
