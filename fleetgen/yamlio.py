@@ -304,8 +304,9 @@ class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
 
     The serializer asks the resolver, for every scalar, whether its text would read back as
     another type (`'123'`, `'true'`, `'yes'` under YAML 1.1, as Kubernetes reads YAML) and
-    quotes it if so. The answer depends only on the text, so it is cached; results are the
-    resolver's own, so the output is byte-identical to `yaml.dump`.
+    quotes it if so. The answer depends only on the text, so it is cached (`_resolve_plain`):
+    the resolver's own, plus the numbers go-yaml reads where YAML 1.1 sees strings
+    (`_GO_YAML_NUMBER`), which `yaml.dump` would leave unquoted.
     """
 
     _resolved: dict[str, str] = {}
@@ -313,10 +314,7 @@ class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
-                tag = self._resolved.get(value)
-                if tag is None:
-                    tag = self._resolved[value] = super().resolve(kind, value, implicit)
-                return tag
+                return _resolve_plain(value)
             return _STR
         return _MAP if kind is yaml.MappingNode else _SEQ
 
@@ -350,8 +348,19 @@ def _resolve_plain(value: str) -> str:
     """The tag a plain scalar `value` reads back as (YAML 1.1 implicit resolution), memoized."""
     tag = _Dumper._resolved.get(value)
     if tag is None:
-        tag = _Dumper._resolved[value] = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if tag == _STR and _GO_YAML_NUMBER.fullmatch(value.replace("_", "")):
+            tag = _FLOAT  # a number to Kubernetes' reader, so it must be quoted to stay a string
+        _Dumper._resolved[value] = tag
     return tag
+
+
+#: What Kubernetes' YAML reader (go-yaml, `resolve.go`) reads as a number where YAML 1.1, and so
+#: PyYAML's resolver, sees a string (`1e3`, `0o17`, `1_0`): go-yaml drops `_`, then tries Go's
+#: `strconv.ParseInt(s, 0, 64)` (0x, 0o, 0b prefixes) and its `yamlStyleFloat` pattern. Matching
+#: more than go-yaml does only quotes a string that needed none.
+_GO_YAML_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
+                             r"|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)")
 
 
 _RESOLVER = yaml.resolver.Resolver()

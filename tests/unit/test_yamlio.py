@@ -85,3 +85,13 @@ def test_dump_documents_multiline_literal_and_quoted_ambiguous_scalars() -> None
     text = dump_documents([{"data": {"script": "echo 1\necho 2\n", "n": "123", "b": "true"}}])
     assert text == "---\ndata:\n  script: |\n    echo 1\n    echo 2\n  n: '123'\n  b: 'true'\n"
     assert load_yaml(text.encode(), "x")[0].data == {"data": {"script": "echo 1\necho 2\n", "n": "123", "b": "true"}}
+
+
+def test_dump_documents_quotes_strings_kubernetes_reads_as_numbers() -> None:
+    """go-yaml (what the API server and kubectl read YAML with) takes `1e3`, `0o17` and `1_0` for
+    numbers, which PyYAML's YAML 1.1 resolver leaves plain: a label value like that would arrive
+    as a number."""
+    data = {"a": "1e3", "b": "0o17", "c": "1_0", "d": "-2E+5", "e": "0b101", "f": "v1.33", "g": "0x", "h": "1e", "n": 7}
+    text = dump_documents([data])
+    assert text == ("---\na: '1e3'\nb: '0o17'\nc: '1_0'\nd: '-2E+5'\ne: '0b101'\nf: v1.33\ng: 0x\nh: 1e\nn: 7\n")
+    assert load_yaml(text.encode(), "x.yaml")[0].data == data
