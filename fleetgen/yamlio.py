@@ -345,7 +345,8 @@ def _node(value: Any) -> yaml.Node:
 
 
 def _resolve_plain(value: str) -> str:
-    """The tag a plain scalar `value` reads back as (YAML 1.1 implicit resolution), memoized."""
+    """The tag a plain scalar `value` reads back as: YAML 1.1 implicit resolution, with go-yaml's
+    numbers (`_GO_YAML_NUMBER`) taken as floats so that they are quoted; memoized."""
     tag = _Dumper._resolved.get(value)
     if tag is None:
         tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
