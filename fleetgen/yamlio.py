@@ -309,8 +309,6 @@ class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
     (`_GO_YAML_NUMBER`), which `yaml.dump` would leave unquoted.
     """
 
-    _resolved: dict[str, str] = {}
-
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
@@ -347,13 +345,16 @@ def _node(value: Any) -> yaml.Node:
 def _resolve_plain(value: str) -> str:
     """The tag a plain scalar `value` reads back as: YAML 1.1 implicit resolution, with go-yaml's
     numbers (`_GO_YAML_NUMBER`) taken as floats so that they are quoted; memoized."""
-    tag = _Dumper._resolved.get(value)
+    tag = _RESOLVED.get(value)
     if tag is None:
         tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
         if tag == _STR and _GO_YAML_NUMBER.fullmatch(value.replace("_", "")):
             tag = _FLOAT  # a number to Kubernetes' reader, so it must be quoted to stay a string
-        _Dumper._resolved[value] = tag
+        _RESOLVED[value] = tag
     return tag
+
+
+_RESOLVED: dict[str, str] = {}
 
 
 #: What Kubernetes' YAML reader (go-yaml, `resolve.go`) reads as a number where YAML 1.1, and so
