@@ -26,10 +26,10 @@ from fleetgen.findings import Finding, Position, Severity
 from fleetgen.sourcemap import SourceMap, escape_token
 
 try:  # libyaml is part of the PyYAML wheels; fall back to pure Python if a build lacks it
-    _Loader: type = yaml.CSafeLoader
+    _LoaderBase: type = yaml.CSafeLoader
     _DumperBase: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _LoaderBase = yaml.SafeLoader
     _DumperBase = yaml.SafeDumper
 
 #: Largest number of nodes a document may expand to once aliases are followed (billion-laughs guard).
@@ -57,6 +57,34 @@ def _tag_name(tag: str) -> str:
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
+
+#: Plain scalar text -> the tag PyYAML's resolver gives it (YAML 1.1), for `_Loader`.
+_LOAD_TAGS: dict[str, str] = {}
+#: Only short texts are remembered, and only so many: the memo must not grow with hostile input.
+_LOAD_MEMO_TEXT = 128
+_LOAD_MEMO_SIZE = 50_000
+
+
+class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
+    """libyaml's composer with PyYAML's safe resolver, memoized per plain scalar.
+
+    The composer asks the resolver for the tag of every node; for a plain scalar the answer
+    (`'3'` is an int, `'true'` a bool, `'kv-demo'` a string) depends only on its text, and spec
+    files repeat the same keys and values, so it is cached. No path resolvers are registered
+    on the safe loader, so nothing else decides a tag.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted, or the non-specific tag `!`
+            tag = _LOAD_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= _LOAD_MEMO_TEXT and len(_LOAD_TAGS) < _LOAD_MEMO_SIZE:
+                    _LOAD_TAGS[value] = tag
+            return tag
+        return _MAP if kind is yaml.MappingNode else _SEQ
 
 
 class YamlLoadError(Exception):
@@ -122,6 +150,13 @@ class _Builder:
             )
 
     def build(self, node: yaml.Node, pointer: str, stack: tuple[int, ...] = ()) -> Any:
+        """Plain data of `node` (at `pointer`, inside the collections `stack`), positions recorded.
+
+        Refuses nesting deeper than MAX_DEPTH itself, so that text without anchors (which cannot
+        hold aliases) needs no `check_size` walk.
+        """
+        if len(stack) > MAX_DEPTH:
+            raise _fail(self.file, f"yaml: document nests deeper than {MAX_DEPTH} levels", node.start_mark.line, node.start_mark.column)
         if id(node) in stack:
             raise _fail(self.file, "yaml: recursive alias", node.start_mark.line, node.start_mark.column)
         if isinstance(node, yaml.CollectionNode) and node.tag not in (_MAP, _SEQ):
@@ -265,11 +300,13 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
     docs: list[Document] = []
     try:
         _check_depth(text, file)
+        anchored = "&" in text  # an alias needs an anchor; without one no alias can expand the document
         for root in yaml.compose_all(text, Loader=_Loader):
             if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL and root.value == ""):
                 continue  # `---` with nothing after it (kubectl skips these too); an explicit `null` stays
             builder = _Builder(file)
-            builder.check_size(root)
+            if anchored:
+                builder.check_size(root)
             builder.source.add_mark("", root.start_mark.line, root.start_mark.column)
             docs.append(Document(builder.build(root, ""), builder.source))
     except yaml.MarkedYAMLError as err:

@@ -12,9 +12,10 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import difflib
+import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import UnionType
@@ -249,17 +250,29 @@ def findings_from_validation(err: ValidationError, source: SourceMap, *, prefix:
     return _findings(err, source, tuple(prefix))
 
 
+def _copy_tree(value: Any) -> Any:
+    """A copy of the dicts and lists of loaded YAML data; the scalars (immutable) are shared."""
+    if isinstance(value, dict):
+        return {k: _copy_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_tree(v) for v in value]
+    return value
+
+
 def deep_merge(base: Any, override: Any) -> Any:
     """Deep-merge `override` onto `base`: mappings merge key by key, anything else is replaced.
 
-    Returns a new structure; neither argument is modified.
+    Both are loaded YAML data (dicts, lists, scalars). Returns a new structure; neither argument is
+    modified. What comes from `base` is copied (it is shared by every spec it is merged under);
+    what comes from `override` is used as it is, so the result shares its collections.
     """
     if isinstance(base, dict) and isinstance(override, dict):
-        out = {k: copy.deepcopy(v) for k, v in base.items()}
+        out = {k: deep_merge(v, override[k]) if k in override else _copy_tree(v) for k, v in base.items()}
         for k, v in override.items():
-            out[k] = deep_merge(out[k], v) if k in out else copy.deepcopy(v)
+            if k not in base:
+                out[k] = v
         return out
-    return copy.deepcopy(override)
+    return override
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -319,6 +332,12 @@ def _defaults_source(config_source: SourceMap) -> SourceMap:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _real_root(root: str) -> str:
+    """The repository root with symlinks resolved (once per root: every spec file is checked against it)."""
+    return os.path.realpath(root)
+
+
 def _read(root: Path, path: Path, rel: str) -> tuple[bytes | None, list[Finding]]:
     """The bytes of a spec or addon file, or a finding: unreadable, a broken symlink, or a symlink out of the repository.
 
@@ -327,13 +346,12 @@ def _read(root: Path, path: Path, rel: str) -> tuple[bytes | None, list[Finding]
     """
     where = Position(rel, 1, 1)
     try:
-        target = path.resolve(strict=True)
+        target = os.path.realpath(path, strict=True)
     except (OSError, RuntimeError):
         return None, [Finding("parse", Severity.ERROR, "broken symlink; point it at an existing file or remove it", where)]
-    try:
-        target.relative_to(root.resolve())
-    except ValueError:  # the file, or a folder on its path, is a symlink that leaves the repository
-        what = "folder" if target.is_dir() else "file"
+    top = _real_root(str(root))
+    if not target.startswith(top.rstrip(os.sep) + os.sep):  # the file, or a folder on its path, is a symlink that leaves the repository
+        what = "folder" if os.path.isdir(target) else "file"
         return None, [Finding("parse", Severity.ERROR,
                               f"symlink to a {what} outside the repository; fleetgen reads only files in the "
                               f"repository, so copy the {what} in", where)]
