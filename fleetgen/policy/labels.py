@@ -40,6 +40,12 @@ def label_value_errors(value: object) -> list[str]:
     return list(_label_value_errors(value))
 
 
+def label_valid(key: str, value: str) -> bool:
+    """True when both the label key and its value are valid (`label_key_errors` and
+    `label_value_errors` are empty); answered from their caches."""
+    return not _label_key_errors(key) and not _label_value_errors(value)
+
+
 @lru_cache(maxsize=16384)
 def _label_value_errors(value: str) -> tuple[str, ...]:
     errors = []

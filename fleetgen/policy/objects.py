@@ -221,32 +221,43 @@ def short(value: Any, limit: int = 60) -> str:
 def iter_label_maps(data: Any, pointer: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every `labels` map under a `metadata` key, and every `matchLabels` map, with its pointer.
 
-    Walks plain data (dicts and lists, as rendered manifests are) without recursion; in pointer order.
+    Walks plain data (dicts and lists, as rendered manifests are); in pointer order.
     """
-    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
     found: list[tuple[tuple[str, ...], dict[str, Any]]] = []
-    while stack:
-        node, path = stack.pop()
-        if type(node) is dict:
-            for key, value in node.items():
-                kind = type(value)
-                if kind is dict:
-                    child = path + (key,)
-                    if key == "metadata":
-                        labels = value.get("labels")
-                        if type(labels) is dict:
-                            found.append((child + ("labels",), labels))
-                    elif key == "matchLabels":
-                        found.append((child, value))
-                    stack.append((value, child))
-                elif kind is list:
-                    stack.append((value, path + (key,)))
-        elif type(node) is list:
-            for i, item in enumerate(node):
-                if type(item) is dict or type(item) is list:
-                    stack.append((item, path + (str(i),)))
-    for path, labels in sorted(found, key=lambda hit: hit[0]):
-        yield (pointer + join_pointer(path), labels)
+    path: list[str] = []
+
+    def walk_dict(node: dict[str, Any]) -> None:
+        for key, value in node.items():
+            kind = type(value)
+            if kind is dict:
+                if key == "metadata":
+                    labels = value.get("labels")
+                    if type(labels) is dict:
+                        found.append(((*path, key, "labels"), labels))
+                elif key == "matchLabels":
+                    found.append(((*path, key), value))
+                path.append(key)
+                walk_dict(value)
+                path.pop()
+            elif kind is list:
+                path.append(key)
+                walk_list(value)
+                path.pop()
+
+    def walk_list(node: list[Any]) -> None:
+        for i, item in enumerate(node):
+            kind = type(item)
+            if kind is dict or kind is list:
+                path.append(str(i))
+                walk_dict(item) if kind is dict else walk_list(item)
+                path.pop()
+
+    if type(data) is dict:
+        walk_dict(data)
+    elif type(data) is list:
+        walk_list(data)
+    for parts, labels in sorted(found, key=lambda hit: hit[0]):
+        yield (pointer + join_pointer(parts), labels)
 
 
 def cluster_labels(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, str]]:

@@ -184,7 +184,7 @@ def _largest_data_pointer(obj: RenderedObject) -> str:
 def _check_configmaps(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
     out = []
     for file in rendered.files:
-        for obj, line in zip(file.objects, _document_lines(file), strict=True):
+        for index, obj in enumerate(file.objects):
             sizes = data_sizes(obj.manifest)
             total = sum(sizes.values())
             if total <= CONFIGMAP_MAX_BYTES:
@@ -197,7 +197,7 @@ def _check_configmaps(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
                 f"{human_bytes(total)} ({total:,} bytes), over the 1 MiB ({CONFIGMAP_MAX_BYTES:,} bytes) limit of a "
                 f"{ref.kind}; the API server rejects it",
                 obj.spec_position(pointer), pointer=pointer, object=ref,
-                rendered=Position(_rendered_path(fleet, file.path), line, 1),
+                rendered=Position(_rendered_path(fleet, file.path), _document_lines(file)[index], 1),
                 hint="split the addon into more resource files (each becomes its own ConfigMap), or install "
                      "an addon this large as a Helm chart (Fleet HelmOp, CAAPH HelmChartProxy) instead of a ClusterResourceSet"))
     return out
@@ -206,7 +206,7 @@ def _check_configmaps(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
 def _check_last_applied(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
     out = []
     for file in rendered.files:
-        for obj, line in zip(file.objects, _document_lines(file), strict=True):
+        for index, obj in enumerate(file.objects):
             size = len(_compact_json(obj.manifest))
             if size <= LAST_APPLIED_MAX_BYTES:
                 continue
@@ -218,7 +218,7 @@ def _check_last_applied(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
                 f"the {LAST_APPLIED_MAX_BYTES:,}-byte annotation limit that client-side `kubectl apply` hits "
                 "(last-applied-configuration)",
                 obj.spec_position(pointer), pointer=pointer, object=ref,
-                rendered=Position(_rendered_path(fleet, file.path), line, 1),
+                rendered=Position(_rendered_path(fleet, file.path), _document_lines(file)[index], 1),
                 hint="apply this repository with `kubectl apply --server-side` (or let the GitOps agent apply it)"))
     return out
 
@@ -296,6 +296,12 @@ def estimate_fleet_bundle(path: str, files: Iterable[OutputFile]) -> BundleEstim
     return BundleEstimate(path, ordered, json_bytes, bundle_bytes, gzip_bytes, helm_release_bytes)
 
 
+def _parent(path: str) -> str:
+    """The parent directory of a relative posix path, "." at the top (as `PurePosixPath.parent`)."""
+    head, slash, _ = path.rpartition("/")
+    return head if slash and head else "."
+
+
 def fleet_bundle_dirs(rendered: RenderResult) -> dict[str, list[OutputFile]]:
     """Group the output files by the Fleet bundle they end up in.
 
@@ -307,16 +313,20 @@ def fleet_bundle_dirs(rendered: RenderResult) -> dict[str, list[OutputFile]]:
     Returns:
         Bundle directory (relative to the output directory; "" for the root) -> its files, sorted.
     """
-    roots = {str(PurePosixPath(f.path).parent) for f in rendered.files
-             if PurePosixPath(f.path).name in ("fleet.yaml", "fleet.yml")}
+    roots = {_parent(f.path) for f in rendered.files if f.path.rpartition("/")[2] in ("fleet.yaml", "fleet.yml")}
     groups: dict[str, list[OutputFile]] = {}
     for f in rendered.files:
-        parts = PurePosixPath(f.path).parts
         # the deepest directory holding a fleet.yaml (walk up the parents: O(depth), not O(roots))
-        home = next((d for d in (str(p) for p in PurePosixPath(f.path).parents) if d in roots), None)
+        home = None
+        d = f.path
+        while d != ".":
+            d = _parent(d)
+            if d in roots:
+                home = d
+                break
         if home is None:
-            home = "/".join(parts[:3]) if len(parts) >= 4 and parts[0] in ("clusters", "addons") else str(
-                PurePosixPath(f.path).parent)
+            parts = f.path.split("/")
+            home = "/".join(parts[:3]) if len(parts) >= 4 and parts[0] in ("clusters", "addons") else _parent(f.path)
         groups.setdefault("" if home == "." else home, []).append(f)
     return {k: sorted(v, key=lambda f: f.path) for k, v in sorted(groups.items())}
 

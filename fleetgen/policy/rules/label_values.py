@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.labels import label_key_errors, label_value_errors
+from fleetgen.policy.labels import label_key_errors, label_valid, label_value_errors
 from fleetgen.policy.objects import iter_label_maps
 from fleetgen.sourcemap import escape_token
 
@@ -53,6 +53,8 @@ class LabelValuesRule:
         for file, obj in ctx.rendered.objects():
             for pointer, labels in iter_label_maps(obj.manifest):
                 for key, value in labels.items():
+                    if key.__class__ is str and value.__class__ is str and label_valid(key, value):
+                        continue
                     ptr = f"{pointer}/{escape_token(key)}"
                     for problem in label_key_errors(key):
                         yield object_finding(self, ctx, file, obj, ptr, f"label key {key!r}: {problem}")

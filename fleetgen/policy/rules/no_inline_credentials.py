@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -95,47 +95,72 @@ def _real_value(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip()) and not _PLACEHOLDER.match(value)
 
 
+#: Any of `_VALUE_PATTERNS`: one search tells whether a value needs the others.
+_ANY_VALUE_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _VALUE_PATTERNS))
+
+
 def _value_reason(value: str) -> str | None:
+    if not _ANY_VALUE_PATTERN.search(value):
+        return None
     for pattern, what in _VALUE_PATTERNS:
         if pattern.search(value):
             return what
-    return None
+    return None  # pragma: no cover - the combined pattern matched, so one of them does
 
 
 def scan_data(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (pointer, reason) for every credential-looking value in plain YAML data."""
-    if isinstance(data, Mapping):
+    """Yield (pointer, reason) for every credential-looking value in plain YAML data, in document order."""
+    found: list[tuple[str, str]] = []
+    if isinstance(data, str):
+        reason = _value_reason(data) if pointer == "" else None
+        if reason:
+            found.append(("", reason))
+    else:
+        _scan(data, pointer, found)
+    return iter(found)
+
+
+def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
+    """`scan_data` into `found`: a mapping's or a list's values, recursively."""
+    if isinstance(data, dict):
         skip = _SKIP_KEYS
         if data.get("kind") == "Secret" and data.get("apiVersion") == "v1":
             skip = skip | {"data", "stringData"}  # reported as a whole by `no-inline-secrets`
         env_name = data.get("name")
         if _is_secret_key(env_name) and _real_value(data.get("value")):
-            yield (f"{pointer}/value", f"the value of {env_name!r}")
+            found.append((f"{pointer}/value", f"the value of {env_name!r}"))
         for key, value in data.items():
             if key in skip:
                 continue
-            child = f"{pointer}/{escape_token(key)}"
             if _is_secret_key(key) and _real_value(value):
-                yield (child, f"a value for the credential-like key {key!r}")
+                found.append((f"{pointer}/{escape_token(key)}", f"a value for the credential-like key {key!r}"))
             elif isinstance(value, str):
                 reason = _value_reason(value)
                 if reason:
-                    yield (child, reason)
-            else:
-                yield from scan_data(value, child)
+                    found.append((f"{pointer}/{escape_token(key)}", reason))
+            elif isinstance(value, dict | list):
+                _scan(value, f"{pointer}/{escape_token(key)}", found)
     elif isinstance(data, list):
         for i, item in enumerate(data):
-            child = f"{pointer}/{i}"
             if isinstance(item, str):
                 reason = _value_reason(item)
                 if reason:
-                    yield (child, reason)
-            else:
-                yield from scan_data(item, child)
-    elif isinstance(data, str) and pointer == "":
-        reason = _value_reason(data)
-        if reason:
-            yield ("", reason)
+                    found.append((f"{pointer}/{i}", reason))
+            elif isinstance(item, dict | list):
+                _scan(item, f"{pointer}/{i}", found)
+
+
+#: The last fleetgen.yaml scanned and its hits: per-cluster runs check the same config once per cluster.
+_CONFIG_SCAN: list[tuple[object, tuple[tuple[str, str], ...]]] = []
+
+
+def _config_hits(config: object) -> tuple[tuple[str, str], ...]:
+    """`scan_data` of fleetgen.yaml (as its model dumps), remembered for the last config object."""
+    if _CONFIG_SCAN and _CONFIG_SCAN[0][0] is config:
+        return _CONFIG_SCAN[0][1]
+    hits = tuple(scan_data(config.model_dump(by_alias=True, exclude_none=True, mode="json")))  # type: ignore[attr-defined]
+    _CONFIG_SCAN[:] = [(config, hits)]
+    return hits
 
 
 class NoInlineCredentialsRule:
@@ -161,7 +186,7 @@ class NoInlineCredentialsRule:
                           pos, pointer=pointer)
 
         fleet = ctx.fleet
-        for pointer, reason in scan_data(fleet.config.model_dump(by_alias=True, exclude_none=True, mode="json")):
+        for pointer, reason in _config_hits(fleet.config):
             yield from emit(fleet.config_source, pointer, reason)
         for cluster in fleet.clusters:
             data = cluster.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
