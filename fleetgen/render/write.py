@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -231,23 +232,53 @@ def _cleanup_leftovers(out_dir: Path) -> None:
                     os.unlink(os.path.join(dirpath, name))
 
 
-def _make_dirs(path: Path, created: list[Path]) -> None:
+def _make_dirs(path: Path, created: list[Path], known: set[Path] | None = None) -> None:
+    """Create `path` and its missing parents, appending each new directory to `created`.
+
+    `known` holds directories already known to exist (this run's; it is added to), so writing
+    thousands of files into a few hundred directories checks each directory once.
+    """
+    if known is not None and path in known:
+        return
     missing = []
     p = path
-    while not p.exists():
+    while not (known is not None and p in known) and not p.exists():
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
         d.mkdir()
         created.append(d)
+    if known is not None:
+        known.update(missing)
+        known.add(path)
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _write_temp(target: Path, content: bytes, mode: int) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_MARK}", dir=target.parent)
+    """Write `content` to a new temporary file beside `target` (`.<name>.fleetgen-tmp-<random>`), with `mode`.
+
+    As `tempfile.mkstemp` does (a random name, created exclusively, retried on a clash), without
+    its buffered file object: the bytes go out in `os.write` calls.
+    """
+    for _ in range(100):
+        name = os.path.join(target.parent, f".{target.name}{TMP_MARK}{secrets.token_hex(4)}")
+        try:
+            fd = os.open(name, _TEMP_FLAGS, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 clashes of 32 random bits
+        raise FileExistsError(f"{target.parent}: no free temporary file name")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.chmod(name, mode)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
@@ -326,10 +357,11 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
     created_dirs: list[Path] = []
     temps: dict[str, Path] = {}
     try:  # 1. prepare: nothing visible changes
-        _make_dirs(out_dir, created_dirs)
+        known_dirs: set[Path] = set()
+        _make_dirs(out_dir, created_dirs, known_dirs)
         for path in added + changed:
             target = out_dir.joinpath(*PurePosixPath(path).parts)
-            _make_dirs(target.parent, created_dirs)
+            _make_dirs(target.parent, created_dirs, known_dirs)
             mode = (os.stat(target).st_mode & 0o777) if path in changed_set else FILE_MODE
             temps[path] = _write_temp(target, wanted[path].content, mode)
     except BaseException as err:

@@ -231,3 +231,36 @@ def test_unsafe_result_paths_are_refused(tmp_path: Path, path: str) -> None:
     with pytest.raises(RenderError, match="refusing to write"):
         write_tree(tmp_path / "fleet", result_of({path: "x\n"}), allow_delete=NOTHING)
     assert not (tmp_path / "escape.yaml").exists()
+
+
+def test_files_get_their_mode_whatever_the_umask(tmp_path: Path) -> None:
+    """New files are 0644 and a changed file keeps its mode even under a strict umask (077)."""
+    old = os.umask(0o077)
+    try:
+        out = tmp_path / "fleet"
+        write_tree(out, result_of(TREE), allow_delete=NOTHING)
+        assert {(out / p).stat().st_mode & 0o777 for p in TREE} == {0o644}
+        target = out / "gitops" / "gitrepo.yaml"
+        target.chmod(0o640)
+        write_tree(out, result_of(dict(TREE, **{"gitops/gitrepo.yaml": "r2\n"})), allow_delete=NOTHING)
+        assert target.read_text() == "r2\n" and target.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_a_failed_write_leaves_no_temporary_file(written: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills up halfway through one file: that file's temporary copy is removed too."""
+    before = snapshot(written)
+    real_write = os.write
+    calls = {"n": 0}
+
+    def full(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(write_mod.os, "write", full)
+    with pytest.raises(RenderError, match="nothing was changed"):
+        write_tree(written, result_of({p: c + "more\n" for p, c in TREE.items()}), allow_delete=NOTHING)
+    assert snapshot(written) == before  # dot-files included: no `.fleetgen-tmp-` file is left

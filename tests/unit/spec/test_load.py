@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleetgen.errors import ConfigError
-from fleetgen.spec.load import load_fleet
+from fleetgen.spec.load import deep_merge, load_fleet
 
 CONFIG = """apiVersion: fleetgen.dev/v1alpha1
 kind: FleetConfig
@@ -142,3 +142,19 @@ def test_load_fleet_addon_resource_outside_folder_refused(tmp_path: Path) -> Non
     assert fleet.addons == ()
     assert [(f.position.line, f.message) for f in findings] == [
         (6, "spec.resources[0]: '../../fleetgen.yaml' must be a file inside crs/evil/")]
+
+
+def test_deep_merge_keeps_key_order_and_never_shares_the_defaults() -> None:
+    """Defaults are merged under every spec: a merged result must not alias them, or one
+    cluster's data could change what the next cluster inherits."""
+    defaults = {"spec": {"version": "v1.30.2", "workers": [{"name": "md-0"}], "labels": {"a": "1"}}, "kind": "ClusterSpec"}
+    spec = {"kind": "ClusterSpec", "spec": {"labels": {"b": "2"}, "replicas": 3}, "metadata": {"name": "x"}}
+    merged = deep_merge(defaults, spec)
+    assert merged == {"spec": {"version": "v1.30.2", "workers": [{"name": "md-0"}], "labels": {"a": "1", "b": "2"},
+                               "replicas": 3},
+                      "kind": "ClusterSpec", "metadata": {"name": "x"}}
+    assert list(merged) == ["spec", "kind", "metadata"] and list(merged["spec"]) == ["version", "workers", "labels", "replicas"]
+    merged["spec"]["workers"][0]["name"] = "changed"
+    merged["spec"]["labels"]["c"] = "3"
+    assert defaults == {"spec": {"version": "v1.30.2", "workers": [{"name": "md-0"}], "labels": {"a": "1"}}, "kind": "ClusterSpec"}
+    assert spec["spec"]["labels"] == {"b": "2"}
