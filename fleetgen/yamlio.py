@@ -58,6 +58,11 @@ _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+#: YAML 1.1 booleans, lower-cased, as SafeConstructor.construct_yaml_bool reads them.
+_BOOL_VALUES: dict[str, bool] = dict(yaml.constructor.SafeConstructor.bool_values)
+
 #: Plain scalar text -> the tag PyYAML's resolver gives it (YAML 1.1), for `_Loader`.
 _LOAD_TAGS: dict[str, str] = {}
 #: Only short texts are remembered, and only so many: the memo must not grow with hostile input.
@@ -164,6 +169,7 @@ class _Builder:
             # !!python/object...): refuse it, as an unknown tag on a scalar is refused
             raise _fail(self.file, f"yaml: tag {_tag_name(node.tag)} is not supported; remove it",
                         node.start_mark.line, node.start_mark.column)
+        positions, file = self.source.positions, self.file
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             inner = stack + (id(node),)
@@ -176,12 +182,13 @@ class _Builder:
                 key = knode.value if knode.tag in (_STR, _TIMESTAMP) else self._scalar(knode)
                 if not isinstance(key, str):
                     key = str(key) if not isinstance(key, bool) else str(key).lower()
-                child = f"{pointer}/{escape_token(key)}"
+                child = f"{pointer}/{key if '/' not in key and '~' not in key else escape_token(key)}"
+                mark = knode.start_mark
                 if key in out:
-                    first = self.source.positions.get(child)
+                    first = positions.get(child)
                     where = f" (first at line {first.line})" if first else ""
-                    raise _fail(self.file, f"yaml: duplicate key {key!r}{where}", knode.start_mark.line, knode.start_mark.column)
-                self.source.add_mark(child, knode.start_mark.line, knode.start_mark.column)
+                    raise _fail(self.file, f"yaml: duplicate key {key!r}{where}", mark.line, mark.column)
+                positions[child] = Position(file, mark.line + 1, mark.column + 1)
                 out[key] = self.build(vnode, child, inner)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -189,7 +196,8 @@ class _Builder:
             inner = stack + (id(node),)
             for i, vnode in enumerate(node.value):
                 child = f"{pointer}/{i}"
-                self.source.add_mark(child, vnode.start_mark.line, vnode.start_mark.column)
+                mark = vnode.start_mark
+                positions[child] = Position(file, mark.line + 1, mark.column + 1)
                 items.append(self.build(vnode, child, inner))
             return items
         return self._scalar(node)
@@ -197,8 +205,17 @@ class _Builder:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag in (_STR, _TIMESTAMP):
             return node.value  # timestamps stay strings: a spec never means a datetime
-        if node.tag not in _SCALAR_TAGS:
-            raise _fail(self.file, f"yaml: tag {_tag_name(node.tag)} is not supported; remove it",
+        tag, value = node.tag, node.value
+        if tag == _INT and len(value) <= 18 and value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)  # plain decimal (a leading 0 is octal in YAML 1.1: left to the constructor)
+        if tag == _NULL:
+            return None  # as SafeConstructor.construct_yaml_null, whatever the text
+        if tag == _BOOL:
+            flag = _BOOL_VALUES.get(value.lower())
+            if flag is not None:
+                return flag
+        if tag not in _SCALAR_TAGS:
+            raise _fail(self.file, f"yaml: tag {_tag_name(tag)} is not supported; remove it",
                         node.start_mark.line, node.start_mark.column)
         try:
             return self._constructor.construct_object(node, deep=True)
@@ -331,8 +348,6 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
     return docs
 
 
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
 
 

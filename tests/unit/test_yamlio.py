@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from fleetgen.yamlio import MAX_EXPANDED_NODES, YamlLoadError, dump_documents, load_yaml
 
@@ -95,3 +96,13 @@ def test_dump_documents_quotes_strings_kubernetes_reads_as_numbers() -> None:
     text = dump_documents([data])
     assert text == ("---\na: '1e3'\nb: '0o17'\nc: '1_0'\nd: '-2E+5'\ne: '0b101'\nf: v1.33\ng: 0x\nh: 1e\nn: 7\n")
     assert load_yaml(text.encode(), "x.yaml")[0].data == data
+
+
+def test_load_reads_scalars_as_pyyaml_safe_load_does() -> None:
+    """The loader's shortcuts (memoized tags, plain decimal ints, booleans, nulls) change no value:
+    YAML 1.1 octal and hex, underscores, big and non-ASCII digits, explicit tags all read as
+    `yaml.safe_load` reads them (timestamps excepted: fleetgen keeps them as strings)."""
+    text = ("a: 0\nb: 012\nc: 1_000\nd: -3\ne: 99999999999999999999\nf: yes\ng: Off\nh: ~\ni: !!null x\n"
+            "j: !!bool TRUE\nk: 0x1f\nl: !!int 7\nm: \u0663\nn: 1.5\no: ''\np: '12'\nq: +7\nr: 0b11\ns: 1:30\n"
+            "t: [1, on, null, '', \"no\"]\n")
+    assert load_yaml(text.encode(), "x.yaml")[0].data == yaml.safe_load(text)
