@@ -63,32 +63,36 @@ _BOOL = "tag:yaml.org,2002:bool"
 #: YAML 1.1 booleans, lower-cased, as SafeConstructor.construct_yaml_bool reads them.
 _BOOL_VALUES: dict[str, bool] = dict(yaml.constructor.SafeConstructor.bool_values)
 
-#: Plain scalar text -> the tag PyYAML's resolver gives it (YAML 1.1), for `_Loader`.
-_LOAD_TAGS: dict[str, str] = {}
+_RESOLVER = yaml.resolver.Resolver()
+#: Plain scalar text -> the tag PyYAML's (YAML 1.1) resolver gives it, for loading and dumping.
+_YAML11_TAGS: dict[str, str] = {}
 #: Only short texts are remembered, and only so many: the memo must not grow with hostile input.
-_LOAD_MEMO_TEXT = 128
-_LOAD_MEMO_SIZE = 50_000
+_MEMO_TEXT = 128
+_MEMO_SIZE = 50_000
+
+
+def _yaml11_tag(value: str) -> str:
+    """The tag PyYAML's safe resolver gives the plain scalar `value` (`'3'` an int, `'true'` a
+    bool, `'kv-demo'` a string); it depends only on the text, so it is memoized."""
+    tag = _YAML11_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(value) <= _MEMO_TEXT and len(_YAML11_TAGS) < _MEMO_SIZE:
+            _YAML11_TAGS[value] = tag
+    return tag
 
 
 class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
-    """libyaml's composer with PyYAML's safe resolver, memoized per plain scalar.
+    """libyaml's composer with PyYAML's safe resolver, memoized per plain scalar (`_yaml11_tag`).
 
-    The composer asks the resolver for the tag of every node; for a plain scalar the answer
-    (`'3'` is an int, `'true'` a bool, `'kv-demo'` a string) depends only on its text, and spec
-    files repeat the same keys and values, so it is cached. No path resolvers are registered
-    on the safe loader, so nothing else decides a tag.
+    The composer asks the resolver for the tag of every node, and spec files repeat the same
+    keys and values. No path resolvers are registered on the safe loader, so nothing else
+    decides a tag.
     """
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
-            if not implicit[0]:
-                return _STR  # quoted, or the non-specific tag `!`
-            tag = _LOAD_TAGS.get(value)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(value) <= _LOAD_MEMO_TEXT and len(_LOAD_TAGS) < _LOAD_MEMO_SIZE:
-                    _LOAD_TAGS[value] = tag
-            return tag
+            return _yaml11_tag(value) if implicit[0] else _STR  # (not plain: quoted, or the tag `!`)
         return _MAP if kind is yaml.MappingNode else _SEQ
 
 
@@ -396,13 +400,15 @@ def _node(value: Any) -> yaml.Node:
 
 def _resolve_plain(value: str) -> str:
     """The tag a plain scalar `value` reads back as: YAML 1.1 implicit resolution, with go-yaml's
-    numbers (`_GO_YAML_NUMBER`) taken as floats so that they are quoted; memoized."""
+    numbers (`_GO_YAML_NUMBER`) taken as floats so that they are quoted; memoized (bounded as
+    `_yaml11_tag`'s memo is)."""
     tag = _RESOLVED.get(value)
     if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _yaml11_tag(value)
         if tag == _STR and _GO_YAML_NUMBER.fullmatch(value.replace("_", "")):
             tag = _FLOAT  # a number to Kubernetes' reader, so it must be quoted to stay a string
-        _RESOLVED[value] = tag
+        if len(value) <= _MEMO_TEXT and len(_RESOLVED) < _MEMO_SIZE:
+            _RESOLVED[value] = tag
     return tag
 
 
@@ -417,7 +423,6 @@ _GO_YAML_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
                              r"|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)")
 
 
-_RESOLVER = yaml.resolver.Resolver()
 #: PyYAML's pure-Python emitter, used only for `analyze_scalar`: the same per-scalar analysis libyaml
 #: makes (which characters and indicators a scalar holds, so which styles may carry it).
 _ANALYZER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)

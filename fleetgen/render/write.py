@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -232,45 +231,31 @@ def _cleanup_leftovers(out_dir: Path) -> None:
                     os.unlink(os.path.join(dirpath, name))
 
 
-def _make_dirs(path: Path, created: list[Path], known: set[Path] | None = None) -> None:
+def _make_dirs(path: Path, created: list[Path], known: set[Path]) -> None:
     """Create `path` and its missing parents, appending each new directory to `created`.
 
     `known` holds directories already known to exist (this run's; it is added to), so writing
     thousands of files into a few hundred directories checks each directory once.
     """
-    if known is not None and path in known:
-        return
     missing = []
     p = path
-    while not (known is not None and p in known) and not p.exists():
+    while p not in known and not p.exists():
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
         d.mkdir()
         created.append(d)
-    if known is not None:
-        known.update(missing)
-        known.add(path)
-
-
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    known.update(missing)
+    known.add(path)
 
 
 def _write_temp(target: Path, content: bytes, mode: int) -> Path:
-    """Write `content` to a new temporary file beside `target` (`.<name>.fleetgen-tmp-<random>`), with `mode`.
+    """Write `content` to a new temporary file beside `target` (`.<name>.fleetgen-tmp-*`), with `mode`.
 
-    As `tempfile.mkstemp` does (a random name, created exclusively, retried on a clash), without
-    its buffered file object: the bytes go out in `os.write` calls.
+    The bytes go out in `os.write` calls on mkstemp's descriptor (no buffered file object), and the
+    mode is set on the descriptor.
     """
-    for _ in range(100):
-        name = os.path.join(target.parent, f".{target.name}{TMP_MARK}{secrets.token_hex(4)}")
-        try:
-            fd = os.open(name, _TEMP_FLAGS, 0o600)
-            break
-        except FileExistsError:
-            continue
-    else:  # pragma: no cover - 100 clashes of 32 random bits
-        raise FileExistsError(f"{target.parent}: no free temporary file name")
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_MARK}", dir=target.parent)
     try:
         try:
             view = memoryview(content)
