@@ -7,6 +7,7 @@ pointer helpers. YAML marks are 0-based; they are converted to 1-based here, onc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -23,13 +24,23 @@ def join_pointer(parts: Iterable[str | int]) -> str:
     return "".join("/" + escape_token(p) for p in parts)
 
 
+#: A key shown as `.key` in a field path; any other is shown as `['key']`.
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
 def pointer_to_path(pointer: str) -> str:
-    """Turn a JSON pointer into the dotted field path users read: `/spec/workers/0/name` -> `spec.workers[0].name`."""
+    """Turn a JSON pointer into the dotted field path users read: `/spec/workers/0/name` -> `spec.workers[0].name`.
+
+    A key that is not a plain name (a label key such as `cluster.x-k8s.io/cluster-name`, one with
+    spaces) is written in brackets, as kubectl's JSONPath does: `metadata.labels['cni.example/x']`.
+    """
     out = ""
     for raw in pointer.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
         if token.isdigit():
             out += f"[{token}]"
+        elif not _PLAIN_KEY.fullmatch(token):
+            out += f"[{token!r}]"
         else:
             out += ("." if out else "") + token
     return out

@@ -188,7 +188,7 @@ def _findings(err: ValidationError, source: SourceMap, prefix: tuple[str | int, 
     model = model if isinstance(model, type) and issubclass(model, BaseModel) else None
     errors = []
     for e in err.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
         errors.append((e, loc))
     # a misspelt key gives two errors: the unknown key and, when the field is required, the missing one.
     # Report the misspelling only.

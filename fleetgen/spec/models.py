@@ -135,13 +135,17 @@ def _ifname(value: str) -> str:
     return value
 
 
-def _labels(value: dict[str, str]) -> dict[str, str]:
-    for k, v in value.items():
-        if k in RESERVED_LABELS:
-            raise ValueError(f"label {k} is set by fleetgen from metadata.name; remove it")
-        _label_key(k)
-        if len(v) > 63 or not _LABEL_VALUE.match(v):
-            raise ValueError(f"label {_cut(k)}={_show(v)}: value must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+def _label_key_valid(key: str) -> str:
+    if key in RESERVED_LABELS:
+        raise ValueError(f"label {key} is set by fleetgen from metadata.name; remove it")
+    _label_key(key)
+    return key
+
+
+def _label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE.match(value):
+        raise ValueError(f"{_show(value)}: a label value must be at most 63 alphanumerics, '-', '_' or '.', "
+                         "starting and ending alphanumeric")
     return value
 
 
@@ -186,7 +190,9 @@ def _ip_range(value: str) -> str:
 Name = Annotated[str, AfterValidator(_rfc1123_label)]
 KubernetesVersion = Annotated[str, _not_a_number("a Kubernetes version", "v1.33.1"), AfterValidator(_k8s_version)]
 Quantity = Annotated[str, _not_a_number("a Kubernetes quantity", "4Gi"), AfterValidator(_quantity)]
-Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+#: Kubernetes labels (apimachinery validation.IsQualifiedName keys, IsValidLabelValue values), each
+#: checked on its own so that a problem is reported at its key's line.
+Labels = dict[Annotated[str, AfterValidator(_label_key_valid)], Annotated[str, AfterValidator(_label_value)]]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 IPAddress = Annotated[str, AfterValidator(_ip)]
 IPRange = Annotated[str, AfterValidator(_ip_range)]

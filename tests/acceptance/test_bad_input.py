@@ -325,7 +325,7 @@ def test_control_characters_in_a_key_stay_on_one_line(repo: Path) -> None:
             (
                 KV,
                 line_of(repo, KV, '"evil'),
-                "evil\\nkey\\x1b[2J: unknown field 'evil\\nkey\\x1b[2J'; remove it",
+                "['evil\\nkey\\x1b[2J']: unknown field 'evil\\nkey\\x1b[2J'; remove it",
             )
         ],
     )
@@ -462,6 +462,27 @@ def test_name_not_rfc1123_and_nothing_written_anywhere(repo: Path, name: str, me
     edit(repo, KV, "  name: kv-demo", f"  name: {name}")
     # assert_rejected also checks that no file appeared or vanished anywhere around the repository
     assert_rejected(repo, [(KV, line_of(repo, KV, "  name: "), message)])
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "needle", "message"),
+    [
+        (KV, "    env: demo", '    env: "demo value!"', "env:",
+         "metadata.labels.env: 'demo value!': a label value must be at most 63 alphanumerics"),
+        (KV, "    env: demo", '    "bad key!": demo', "bad key!",
+         "metadata.labels['bad key!']: label key 'bad key!': name must be 1-63 alphanumerics"),
+        (KV, "    env: demo", "    cluster.x-k8s.io/cluster-name: demo", "cluster.x-k8s.io/cluster-name",
+         "metadata.labels['cluster.x-k8s.io/cluster-name']: label cluster.x-k8s.io/cluster-name is set by fleetgen"),
+        (CALICO, "      cni: calico", '      cni: "-calico"', "cni:",
+         "spec.clusterSelector.matchLabels.cni: '-calico': a label value must be"),
+    ],
+    ids=["value", "key", "reserved-key", "selector-value"],
+)
+def test_bad_label_is_reported_at_its_own_line(repo: Path, rel: str, old: str, new: str, needle: str,
+                                               message: str) -> None:
+    """A label problem points at the label's line, not at the `labels:` key above it."""
+    edit(repo, rel, old, new)
+    assert_rejected(repo, [(rel, line_of(repo, rel, needle), message)])
 
 
 def test_two_specs_with_the_same_name(repo: Path) -> None:

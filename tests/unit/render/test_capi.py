@@ -417,7 +417,9 @@ def test_cluster_label_cluster_name_in_spec_refused_by_loader(tmp_path: Path) ->
     (root / "clusters" / "c.yaml").write_text(text)
     _, findings = load_fleet(root)
     assert [f.message for f in findings] == [
-        "metadata.labels: label cluster.x-k8s.io/cluster-name is set by fleetgen from metadata.name; remove it"]
+        "metadata.labels['cluster.x-k8s.io/cluster-name']: label cluster.x-k8s.io/cluster-name is set by fleetgen "
+        "from metadata.name; remove it"]
+    assert findings[0].position.line == text.splitlines().index("    cluster.x-k8s.io/cluster-name: other") + 1
 
 
 @pytest.mark.parametrize(("hypervisor", "pods", "services", "domain"), [
