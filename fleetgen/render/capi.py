@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fleetgen.errors import RenderError
+from fleetgen.node_labels import is_machine_synced_label
 from fleetgen.render import naming
 from fleetgen.render.base import RenderedObject
 from fleetgen.sourcemap import escape_token, join_pointer
@@ -54,13 +55,6 @@ AUTOSCALER_MAX_ANNOTATION = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-
 #: containerd, the runtime of the CAPK container disks and of image-builder templates
 #: (CAPK's `CRI_PATH`, FIELD.md §5.2).
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
-
-#: Label domains the CAPI Machine controller keeps in sync on the Node, in place and without a
-#: rollout. The kubelet may not set them itself (NodeRestriction forbids most `*.kubernetes.io`
-#: labels in `--node-labels`), so pool labels in these domains go on the Machines instead.
-#: Source: kubernetes-sigs/cluster-api docs/proposals/20220927-label-sync-between-machine-and-nodes.md.
-_NODE_ROLE_DOMAIN = "node-role.kubernetes.io"
-_SYNCED_LABEL_DOMAINS = ("node-restriction.kubernetes.io", "node.cluster.x-k8s.io")
 
 #: MachineHealthCheck conditions: a Node not Ready for 5 minutes is unhealthy (CAPI book and the
 #: CAPMOX `cluster-template-calico.yaml` worker MHC).
@@ -288,24 +282,6 @@ def render_template_object(cluster: LoadedCluster, role: MachineRole, *, api_ver
     om.add("/metadata/namespace", "/metadata/namespace")
     om.add_all("/spec/template/spec", origin)
     return RenderedObject(manifest, cluster.source, om.as_dict(), cluster.name)
-
-
-def _label_domain(key: str) -> str:
-    return key.rpartition("/")[0]
-
-
-def is_machine_synced_label(key: str) -> bool:
-    """True if CAPI syncs this label from Machine to Node (so it goes on the Machines, not the kubelet).
-
-    Source:
-        kubernetes-sigs/cluster-api docs/proposals/20220927-label-sync-between-machine-and-nodes.md
-        ("Label domains & prefixes"): `node-role.kubernetes.io/*`, `[*.]node-restriction.kubernetes.io/*`,
-        `[*.]node.cluster.x-k8s.io/*`.
-    """
-    domain = _label_domain(key)
-    if domain == _NODE_ROLE_DOMAIN:
-        return True
-    return any(domain == d or domain.endswith("." + d) for d in _SYNCED_LABEL_DOMAINS)
 
 
 def _node_registration(provider: ProviderRenderer, cluster: LoadedCluster, role: MachineRole,

@@ -104,12 +104,12 @@ def _at_least(minimum: int, text: str, why: str) -> Any:
     return AfterValidator(check)
 
 
-def _label_key(key: str) -> None:
+def _label_key(key: str, what: str = "label key") -> None:
     prefix, _, name = key.rpartition("/")
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        raise ValueError(f"label key {_show(key)}: prefix must be a DNS subdomain of at most 253 characters")
+        raise ValueError(f"{what} {_show(key)}: prefix must be a DNS subdomain of at most 253 characters")
     if not name or len(name) > 63 or not _LABEL_NAME.match(name):
-        raise ValueError(f"label key {_show(key)}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+        raise ValueError(f"{what} {_show(key)}: name must be 1-63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
 
 
 #: Labels fleetgen sets itself; a spec must not set them.
@@ -270,11 +270,32 @@ class ControlPlane(_Model):
     machine: Machine
 
 
-class Taint(_Model):
-    """A node taint (kubeadm `nodeRegistration.taints`)."""
+def _taint_key(key: str) -> str:
+    _label_key(key, "taint key")
+    return key
 
-    key: str = Field(min_length=1, max_length=316)
-    value: str | None = Field(default=None, min_length=1, max_length=63)
+
+def _unique_taints(taints: list[Taint]) -> list[Taint]:
+    seen = set()
+    for taint in taints:
+        if (taint.key, taint.effect) in seen:
+            raise ValueError(f"{taint.key}:{taint.effect} is set twice; taints must be unique by key and effect "
+                             "(the API server rejects the Node)")
+        seen.add((taint.key, taint.effect))
+    return taints
+
+
+class Taint(_Model):
+    """A node taint (kubeadm `nodeRegistration.taints`).
+
+    Key and value follow label syntax, as the API server's `ValidateTaints` requires when the
+    kubelet registers the Node (k8s.io/kubernetes pkg/apis/core/validation: `IsQualifiedName`
+    for the key, `IsValidLabelValue` for the value); a bad one keeps every machine of the pool
+    from joining.
+    """
+
+    key: Annotated[str, AfterValidator(_taint_key)]
+    value: Annotated[str, AfterValidator(_label_value)] | None = Field(default=None, min_length=1)
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -294,7 +315,7 @@ class WorkerPool(_Model):
     machine: Machine
     labels: Labels = Field(default_factory=dict)
     """Node labels, passed to the kubelet as `node-labels`."""
-    taints: list[Taint] = Field(default_factory=list)
+    taints: Annotated[list[Taint], AfterValidator(_unique_taints)] = Field(default_factory=list)
     autoscaling: Autoscaling | None = None
 
     @model_validator(mode="after")

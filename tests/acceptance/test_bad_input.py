@@ -485,6 +485,26 @@ def test_bad_label_is_reported_at_its_own_line(repo: Path, rel: str, old: str, n
     assert_rejected(repo, [(rel, line_of(repo, rel, needle), message)])
 
 
+@pytest.mark.parametrize(
+    ("addition", "needle", "message"),
+    [
+        ("      labels: {kubernetes.io/role: worker}\n", "kubernetes.io/role",
+         "spec.workers[0].labels['kubernetes.io/role']: the kubelet refuses 'kubernetes.io/role' in --node-labels"),
+        ('      taints: [{key: "bad key", effect: NoSchedule}]\n', "taints:",
+         "spec.workers[0].taints[0].key: taint key 'bad key': name must be 1-63 alphanumerics"),
+        ('      taints: [{key: dedicated, value: "gpu only", effect: NoSchedule}]\n', "taints:",
+         "spec.workers[0].taints[0].value: 'gpu only': a label value must be"),
+        ("      taints:\n        - {key: dedicated, effect: NoSchedule}\n        - {key: dedicated, value: x, effect: NoSchedule}\n",
+         "taints:", "spec.workers[0].taints: dedicated:NoSchedule is set twice; taints must be unique by key and effect"),
+    ],
+    ids=["kubelet-refused-label", "taint-key", "taint-value", "taint-twice"],
+)
+def test_pool_label_or_taint_the_node_cannot_have(repo: Path, addition: str, needle: str, message: str) -> None:
+    """Labels and taints that pass the CAPI webhooks but keep every machine of the pool from joining."""
+    edit(repo, KV, "      replicas: 3\n", "      replicas: 3\n" + addition)
+    assert_rejected(repo, [(KV, line_of(repo, KV, needle), message)])
+
+
 def test_two_specs_with_the_same_name(repo: Path) -> None:
     edit(repo, PVE, "  name: pve-demo", "  name: kv-demo")
     assert_rejected(

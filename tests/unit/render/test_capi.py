@@ -544,20 +544,6 @@ def test_kubeadm_config_template_node_labels_kubelet_and_taints_join(tmp_path: P
     assert "annotations" not in kct.manifest["metadata"]
 
 
-@pytest.mark.parametrize(("key", "synced"), [
-    ("node-role.kubernetes.io/worker", True),
-    ("node-restriction.kubernetes.io/fips", True),
-    ("example.node-restriction.kubernetes.io/fips", True),
-    ("node.cluster.x-k8s.io/pool", True),
-    ("a.node.cluster.x-k8s.io/pool", True),
-    ("sub.node-role.kubernetes.io/x", False),
-    ("zone", False),
-    ("topology.kubernetes.io/zone", False),
-], ids=lambda v: str(v))
-def test_is_machine_synced_label_capi_domains_only(key: str, synced: bool) -> None:
-    assert capi.is_machine_synced_label(key) is synced
-
-
 # --------------------------------------------------------------------------------------------
 # names, uniqueness, origins
 
