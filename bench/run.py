@@ -12,7 +12,8 @@ as a user runs it (a fresh process each time), wall time and peak RSS:
   a. `fleetgen render` cold: no fleet/ output, no cache;
   b. `fleetgen validate` of the committed fleet: cold (no cache) and warm (run again);
   c. after changing one spec (one pool's replicas): `render --check` (exit 1: stale, expected),
-     `validate`, and `render` (writes the change);
+     `validate`, and `render` (writes the change); then `validate` and `validate --base HEAD`
+     (the pre-commit hooks' order: render, then validate against the last commit);
   d. `fleetgen --help` start-up (median of 10);
   e. kubeconform over the rendered output, if `kubeconform` is on PATH; otherwise its figure from
      the issue (0.45 s for 1,000 clusters) is used as a labelled reference, not a measurement.
@@ -245,6 +246,8 @@ def bench_size(count: int, out: Path, *, seed: int, repeat: int) -> dict[str, Me
 
     step("one change: render", runner.measure([fleetgen, "render"], repeat, before=unrender))
     step("one change: validate after render", runner.measure([fleetgen, "validate"], repeat))
+    # what the pre-commit hook runs after fleetgen-render: transition checks against the last commit
+    step("one change: validate --base HEAD", runner.measure([fleetgen, "validate", "--base", "HEAD"], repeat))
 
     if shutil.which("kubeconform"):
         step("kubeconform (measured)", runner.measure(
@@ -274,7 +277,7 @@ def results_table(by_size: dict[int, dict[str, Measurement]], help_m: Measuremen
     targets = {  # step -> the issue's limit as a multiple of kubeconform's time for 1,000 clusters
         "render (cold)": 1.0, "validate (cold cache)": 0.75, "validate (warm)": 0.75, "render --check (warm)": 0.75,
         "one change: render --check": 0.1, "one change: validate": 0.1, "one change: render": 0.1,
-        "one change: validate after render": 0.1,
+        "one change: validate after render": 0.1, "one change: validate --base HEAD": 0.1,
     }
     head = ["step"]
     for n in sizes:

@@ -138,7 +138,7 @@ def base_context(root: Path, ref: str) -> PolicyContext | None:
 
 def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref: str | None = None,
                  schema_locations: Sequence[Path] = (), cache: bool = True, jobs: int | None = None,
-                 inputs: RunInputs | None = None) -> PipelineOutcome:
+                 inputs: RunInputs | None = None, complete: bool = False) -> PipelineOutcome:
     """Load, render and check the fleet at `root`.
 
     Without a base ref the work is split per cluster (see the module docstring): each spec's
@@ -146,8 +146,11 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
     are computed, on several processes for a large fleet, and stored. The findings, the files
     and their bytes are the same either way; only `outcome.rendered` differs: a cluster's
     objects file then holds only the objects of the kinds in `fleetgen.cache.FLEET_LEVEL_KINDS`
-    (`outcome.complete` is False). With a base ref (transition checks compare every object of
-    both revisions) everything is computed in this process, uncached.
+    (`outcome.complete` is False). With a base ref, the transition checks are added to that
+    run's findings by `fleetgen.transitions`, which renders only the specs that differ from the
+    base on both sides; when it cannot (see there), when fleetgen.yaml differs from the base's
+    (every cluster changes), or when `complete` is set, everything is computed in this process,
+    uncached, every object kept.
 
     Args:
         root: the fleet repository root.
@@ -159,6 +162,8 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
         jobs: processes for the per-cluster work (default: the CPUs this process may use).
         inputs: `fleetgen.run_cache.read_inputs(root, schema_locations)` when the caller already
             read them (after a `fleetgen.run_cache.lookup` miss); read here otherwise.
+        complete: with a base ref, keep every object of the tree in `outcome.rendered` (`plan`
+            diffs them); the findings are the same either way.
 
     Returns:
         The outcome; `outcome.result.has_errors` tells whether anything may be written.
@@ -171,14 +176,25 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
     from fleetgen.schemas.registry import default_schema_dir
 
     with _collector_paused():
-        if base_ref is not None:
-            return _run_whole(root, registry=registry, base_ref=base_ref, schema_locations=schema_locations)
         locations = [Path(p) for p in schema_locations] + [default_schema_dir(root)]
-        if registry is None and not _has_schemas(locations):
-            # nothing to check against: the whole pipeline reports the spec problems, else raises
-            return _run_whole(root, registry=None, base_ref=None, schema_locations=schema_locations)
-        return _run_incremental(root, registry=registry, schema_locations=schema_locations,
-                                use_cache=cache and registry is None, jobs=jobs, inputs=inputs)
+        if base_ref is not None and not complete:
+            from fleetgen.transitions import config_changed
+
+            complete = config_changed(root, base_ref)
+        if complete or (registry is None and not _has_schemas(locations)):
+            # (without schemas: the whole pipeline reports the spec problems, else raises)
+            return _run_whole(root, registry=registry, base_ref=base_ref, schema_locations=schema_locations)
+        outcome = _run_incremental(root, registry=registry, schema_locations=schema_locations,
+                                   use_cache=cache and registry is None, jobs=jobs, inputs=inputs)
+        if base_ref is None or outcome.rendered is None:
+            return outcome
+        from fleetgen.transitions import transition_findings
+
+        found = transition_findings(root, base_ref, outcome, registry or open_registry(root, schema_locations))
+        if found is None:
+            return _run_whole(root, registry=registry, base_ref=base_ref, schema_locations=schema_locations)
+        outcome.result.extend(found)
+        return outcome
 
 
 @contextmanager

@@ -41,8 +41,9 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
 
     FILES are accepted for pre-commit and ignored: fleet-wide rules need every spec, so the
     whole fleet is always checked. Exit 1 when a finding reaches --fail-on. Each spec's results
-    are cached by content hash in .fleetgen-cache/ (not with --base, whose transition checks
-    compare every object).
+    are cached by content hash in .fleetgen-cache/. With --base, the specs that differ from
+    REF are also rendered as committed there, for the transition checks (all of them when
+    fleetgen.yaml differs).
     """
     from fleetgen.findings import Severity
     from fleetgen.report import write_report

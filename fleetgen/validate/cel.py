@@ -432,7 +432,8 @@ def _types(schema: dict[str, Any]) -> tuple[str, ...]:
 
 
 def check_cel(
-    obj: RenderedObject, schema: dict[str, Any], *, old: dict[str, Any] | None = None
+    obj: RenderedObject, schema: dict[str, Any], *, old: dict[str, Any] | None = None,
+    transition_only: bool = False,
 ) -> list[Finding]:
     """Evaluate every CEL rule of the schema at every place of the object it applies to.
 
@@ -441,6 +442,8 @@ def check_cel(
         schema: the JSON schema of the object's apiVersion/kind (see `compile_rules`).
         old: the same object rendered from the git base ref, as a plain manifest dict, or None
             for a new object; transition rules (`oldSelf`) run only where it has a correlated value.
+        transition_only: evaluate only the rules that read `oldSelf` (what a base revision adds to
+            a check without one; rules that cannot be compiled are not reported again).
 
     Returns:
         Findings in schema-walk order: `cel` errors for failed rules (message prefixed with the
@@ -458,7 +461,7 @@ def check_cel(
     compiled = compile_rules(schema)
     if compiled._root is None:
         return []
-    run = _Run(obj)
+    run = _Run(obj, transition_only)
     run.walk(compiled._root, obj.manifest, old, old is not None, [])
     return run.findings
 
@@ -466,8 +469,9 @@ def check_cel(
 class _Run:
     """State of one `check_cel` call: the object, its findings, rules already warned about."""
 
-    def __init__(self, obj: RenderedObject) -> None:
+    def __init__(self, obj: RenderedObject, transition_only: bool = False) -> None:
         self.obj = obj
+        self.transition_only = transition_only
         self.findings: list[Finding] = []
         self.warned: set[int] = set()
 
@@ -539,8 +543,11 @@ class _Run:
             return ctx
 
         for rule in node.rules:
+            if self.transition_only and not rule.uses_old_self:
+                continue
             if rule.problem:
-                self.unsupported(rule, rule.problem, parts)
+                if not self.transition_only:
+                    self.unsupported(rule, rule.problem, parts)
                 continue
             if rule.optional_old_self and rule.uses_old_self:
                 kind = "optional"

@@ -935,7 +935,7 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
     from fleetgen.pipeline import run_pipeline
 
     base_objects, sha, source, notes = load_base_objects(root, base_ref)
-    outcome = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
+    outcome = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations, complete=True)
     plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
     if outcome.rendered is None:
         plan.valid = False

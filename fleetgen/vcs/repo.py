@@ -17,6 +17,7 @@ Source:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -128,6 +129,29 @@ class FleetRepo:
             return tree / path
         except KeyError:
             return None
+
+    def tree_blobs(self, sha: str | None, rel: str) -> dict[str, tuple[int, str]]:
+        """Every file under the folder `rel` at commit `sha`, without reading its contents.
+
+        Args:
+            sha: a commit sha (`resolve`), or None (no commits: nothing).
+            rel: a folder relative to the fleet root (posix).
+
+        Returns:
+            Fleet-root-relative posix path -> (git file mode, blob sha), e.g.
+            `{"clusters/kv-a.yaml": (0o100644, "3b18e5...")}`; empty when `rel` is not a folder there.
+            Symlinks are listed with mode 0o120000; submodules are left out.
+        """
+        entry = self._entry(sha, rel)
+        if entry is None or entry.type != "tree":
+            return {}
+        base = PurePosixPath(entry.path)
+        out: dict[str, tuple[int, str]] = {}
+        for item in entry.traverse():
+            if item.type == "blob":
+                inner = PurePosixPath(item.path).relative_to(base)
+                out[(PurePosixPath(rel.strip("/")) / inner).as_posix()] = (int(item.mode), str(item.hexsha))
+        return out
 
     def read_file(self, ref: str, rel: str) -> bytes | None:
         """The bytes of a file at `ref`, or None when it is not there.
@@ -286,6 +310,11 @@ def open_repo(root: Path) -> FleetRepo:
     except ValueError as err:  # pragma: no cover - search_parent_directories guarantees containment
         repo.close()
         raise VcsError(f"{fleet_root} is outside the git working tree {repo.working_tree_dir}") from err
+
+
+def blob_sha(data: bytes) -> str:
+    """The git (SHA-1) object id of a file with these bytes, as `git hash-object` computes it."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @contextmanager

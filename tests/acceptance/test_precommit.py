@@ -182,6 +182,22 @@ def test_precommit_even_control_plane_replicas_rejected_by_validate_with_file_li
     assert git(hooked_fleet, "rev-parse", "HEAD") == before
 
 
+def test_precommit_two_minor_upgrade_rejected_against_the_last_commit(hooked_fleet: Path) -> None:
+    """The hook validates with `--base HEAD`: skipping a minor version fails the commit, at the spec line."""
+    before = git(hooked_fleet, "rev-parse", "HEAD")
+    line = edit(hooked_fleet, KV_SPEC, "  hypervisor: kubevirt\n",
+                "  hypervisor: kubevirt\n  kubernetesVersion: v1.35.0\n") + 1
+    fleetgen(hooked_fleet, "render")
+
+    proc = commit(hooked_fleet, "upgrade kv-demo two minors at once")
+
+    assert proc.returncode != 0
+    assert hook_statuses(proc.stdout) == {"fleetgen render": "Passed", "fleetgen validate": "Failed"}
+    report = hook_output(proc.stdout, "fleetgen-validate")
+    assert re.search(rf"^{re.escape(KV_SPEC)}:{line}:\d+: error \[k8s-upgrade-skip\] .*v1\.33\.1 to v1\.35\.0", report, re.M), report
+    assert git(hooked_fleet, "rev-parse", "HEAD") == before
+
+
 def test_precommit_spec_change_without_render_blocked_then_second_commit_passes(hooked_fleet: Path) -> None:
     before = git(hooked_fleet, "rev-parse", "HEAD")
     edit(hooked_fleet, KV_SPEC, "      replicas: 3\n", "      replicas: 5\n")

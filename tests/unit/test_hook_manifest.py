@@ -35,6 +35,7 @@ def test_hook_manifest_loads_with_pre_commit_schema_has_both_hooks() -> None:
     hooks = _manifest()
     assert sorted(hooks) == sorted(HOOK_IDS)
     assert hooks["fleetgen-validate"]["entry"] == "fleetgen validate"
+    assert hooks["fleetgen-validate"]["args"] == ["--base", "HEAD"]  # transition checks against the last commit
     assert hooks["fleetgen-render"]["entry"] == "fleetgen render"
 
 

@@ -1,0 +1,140 @@
+"""`validate --base REF` on what changed gives the findings of the whole pipeline.
+
+`fleetgen.transitions` loads and renders only the specs that differ from the base revision; the
+reference is `run_pipeline(..., complete=True)`, which loads, renders and checks both revisions
+whole. On a generated fleet in a real git repository, after each edit (committed base = the
+generated fleet), both must report the same findings, and the edits that break a transition rule
+must be reported at the spec line that made them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import generate  # noqa: E402  (bench/ is not a package)
+from conftest import git  # noqa: E402
+
+from fleetgen.pipeline import run_pipeline  # noqa: E402
+
+COUNT = 24
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory: pytest.TempPathFactory, schema_dir: Path) -> Path:
+    """A generated fleet, rendered and committed (the base revision), used as a template."""
+    root = tmp_path_factory.mktemp("base") / "repo"
+    generate.generate(COUNT, root)
+    shutil.copytree(schema_dir, root / "schemas")
+    run_pipeline(root)  # its cache is copied too: the runs below read cached clusters
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return root
+
+
+@pytest.fixture
+def repo(committed: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "repo"
+    shutil.copytree(committed, dst, symlinks=True)
+    return dst
+
+
+def _replace(path: Path, old: str, new: str) -> int:
+    """Replace the first `old` in `path`; return the 1-based line where `new` starts."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+    return text[: text.index(old)].count("\n") + 1
+
+
+def _first(root: Path, hypervisor: str) -> Path:
+    return sorted((root / "clusters" / hypervisor).glob("*.yaml"))[0]
+
+
+def _spec_upgrade(root: Path) -> tuple[str, int]:
+    spec = _first(root, "kubevirt")
+    return spec.relative_to(root).as_posix(), _replace(spec, "  hypervisor: kubevirt\n",
+                                                         "  hypervisor: kubevirt\n  kubernetesVersion: v1.35.0\n") + 1
+
+
+def _pool_shrink(root: Path) -> tuple[str, int]:
+    spec = _first(root, "proxmox")
+    text = spec.read_text()
+    start = text.index("addresses: [") + len("addresses: [")
+    first, last = text[start:text.index("]", start)].split(",")[0].split("-")
+    prefix, _, end = last.rpartition(".")
+    line = _replace(spec, f"{first}-{last}", f"{first}-{prefix}.{int(end) - 4}")
+    return spec.relative_to(root).as_posix(), line
+
+
+def _config_upgrade(root: Path) -> tuple[str, int]:
+    return "fleetgen.yaml", _replace(root / "fleetgen.yaml", "kubernetesVersion: v1.33.1", "kubernetesVersion: v1.35.0")
+
+
+def _rename(root: Path) -> None:
+    spec = _first(root, "kubevirt")
+    spec.rename(spec.with_name("renamed.yaml"))
+
+
+def _delete(root: Path) -> None:
+    _first(root, "kubevirt").unlink()
+
+
+def _add(root: Path) -> None:
+    spec = _first(root, "kubevirt")
+    name = spec.stem
+    (spec.parent / "added.yaml").write_text(spec.read_text().replace(f"name: {name}", "name: kv-added"))
+
+
+def _scale(root: Path) -> None:
+    _replace(_first(root, "kubevirt"), "    - name: md-0\n      replicas: ", "    - name: md-0\n      replicas: 1")
+
+
+def _machine(root: Path) -> None:
+    _replace(_first(root, "proxmox"), "memory: ", "memory: 2")
+
+
+EDITS: dict[str, tuple[Callable[[Path], object], str | None]] = {
+    "unchanged": (lambda root: None, None),
+    "scale": (_scale, None),
+    "machine-size": (_machine, None),
+    "rename": (_rename, None),
+    "delete": (_delete, None),
+    "add": (_add, None),
+    "spec-plus-two-minor": (_spec_upgrade, "k8s-upgrade-skip"),
+    "ip-pool-shrink": (_pool_shrink, "ip-pool-shrink"),
+    "config-plus-two-minor": (_config_upgrade, "k8s-upgrade-skip"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS), ids=list(EDITS))
+def test_base_findings_equal_the_whole_pipeline(repo: Path, edit: str, cli) -> None:
+    change, rule = EDITS[edit]
+    where = change(repo)
+    fast = run_pipeline(repo, base_ref="HEAD")
+    whole = run_pipeline(repo, base_ref="HEAD", complete=True)
+    assert [repr(f) for f in fast.result.sorted()] == [repr(f) for f in whole.result.sorted()]
+    transition = [f for f in fast.result.sorted() if f.rule_id == rule]
+    if rule is None:
+        assert not fast.result.has_errors, [str(f.message) for f in fast.result.sorted()]
+        return
+    assert transition, f"{edit}: no {rule} finding"
+    file, line = where  # type: ignore[misc]
+    assert {(f.position.file, f.position.line) for f in transition} == {(file, line)}
+    result = cli("--repo", str(repo), "validate", "--base", "HEAD")
+    assert result.exit_code == (1 if fast.result.has_errors else 0)  # (ip-pool-shrink is a warning)
+    assert f"{file}:{line}:" in result.stdout and f"[{rule}]" in result.stdout
+
+
+def test_base_without_the_edit_reports_no_transition(repo: Path, cli) -> None:
+    """The same +2 minor upgrade without --base: nothing to compare against, so no transition finding
+    (the check that it is --base that catches it)."""
+    _spec_upgrade(repo)
+    result = cli("--repo", str(repo), "validate")
+    assert "[k8s-upgrade-skip]" not in result.stdout
