@@ -103,9 +103,10 @@ def transition_findings(root: Path, ref: str, outcome: PipelineOutcome,
         base_root.mkdir()
         with open_repo(root) as repo:
             sha = repo.resolve(ref)
-            if sha is None or repo.read_file(sha, "fleetgen.yaml") is None:
+            committed_config = repo.read_file(sha, "fleetgen.yaml") if sha is not None else None
+            if sha is None or committed_config is None:
                 return []
-            same_config = repo.read_file(sha, "fleetgen.yaml") == config_bytes
+            same_config = committed_config == config_bytes
             base_blobs = repo.tree_blobs(sha, CLUSTERS_DIR)
             if any(mode not in _REGULAR_MODES for mode, _ in base_blobs.values()):
                 return None
