@@ -59,7 +59,12 @@ def config_changed(root: Path, ref: str) -> bool:
     with open_repo(root) as repo:
         sha = repo.resolve(ref)
         committed = repo.read_file(sha, "fleetgen.yaml") if sha is not None else None
-    return committed is not None and committed != (root / "fleetgen.yaml").read_bytes()
+    if committed is None:
+        return False
+    try:
+        return committed != (root / "fleetgen.yaml").read_bytes()
+    except OSError:
+        return True  # (the whole pipeline reports the missing or unreadable fleetgen.yaml)
 
 
 class _NoBase(Exception):
