@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from fleetgen.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from fleetgen.findings import Finding
     from fleetgen.pipeline import PipelineOutcome
     from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
@@ -199,12 +201,12 @@ def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],
     return Fleet(base_root, config, config_source, tuple(clusters), tuple(addons)), files
 
 
-def _part(rendered: RenderResult, cluster_files: object) -> RenderResult:
+def _part(rendered: RenderResult, cluster_files: Iterable[Sequence[OutputFile]]) -> RenderResult:
     """The changed clusters' bundle files (every object) and every file outside the bundles."""
     from fleetgen.render.base import RenderResult
     from fleetgen.validate.engine import rest_of
 
-    files = [f for group in cluster_files for f in group]  # type: ignore[attr-defined]
+    files = [f for group in cluster_files for f in group]
     files.extend(rest_of(rendered).files)
     return RenderResult(tuple(sorted(files, key=lambda f: f.path)), rendered.clusters)
 
