@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from fleetgen.findings import Finding
     from fleetgen.pipeline import PipelineOutcome
-    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
+    from fleetgen.render.base import OutputFile, RenderResult
     from fleetgen.schemas.registry import SchemaRegistry
     from fleetgen.spec.load import Fleet, LoadedCluster
 
@@ -159,7 +159,7 @@ def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],
     from fleetgen.errors import RenderError
     from fleetgen.findings import Severity
     from fleetgen.render import render_cluster_files
-    from fleetgen.render.layout import cluster_dir
+    from fleetgen.render.layout import cluster_key
     from fleetgen.spec.discover import discover_addon_dirs, discover_cluster_files
     from fleetgen.spec.load import Fleet, _duplicate_names, load_addon, load_cluster, load_config
 
@@ -189,13 +189,13 @@ def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],
         if addon is None or fails(problems):
             raise _NoBase
         addons.append(addon)
-    by_dir: dict[str, list[OutputFile]] = {}
+    by_cluster: dict[tuple[str, str], list[OutputFile]] = {}
     for f in current_files:
-        parts = f.path.split("/", 3)
-        if len(parts) == 4:
-            by_dir.setdefault("/".join(parts[:3]), []).append(f)
+        key = cluster_key(f.path)
+        if key is not None:
+            by_cluster.setdefault(key, []).append(f)
     for cluster in unchanged.values():
-        files[cluster.path] = tuple(by_dir.get(cluster_dir(cluster.namespace, cluster.name), ()))
+        files[cluster.path] = tuple(by_cluster.get((cluster.namespace, cluster.name), ()))
     clusters.sort(key=lambda c: (c.namespace, c.name, c.path))
     addons.sort(key=lambda a: a.name)
     return Fleet(base_root, config, config_source, tuple(clusters), tuple(addons)), files
@@ -215,16 +215,13 @@ def _cel_transitions(now: RenderResult, then: RenderResult, registry: SchemaRegi
                      output_dir: str) -> list[Finding]:
     """The `oldSelf` CEL rules of every object that exists in both parts with another manifest."""
     from fleetgen.findings import Position
+    from fleetgen.policy.objects import identity
     from fleetgen.validate.cel import check_cel
 
-    def key(obj: RenderedObject) -> tuple[str, str, str, str]:
-        r = obj.ref
-        return (r.api_version, r.kind, r.namespace, r.name)
-
-    old = {key(o): o.manifest for _, o in then.objects()}
+    old = {identity(o): o.manifest for _, o in then.objects()}
     findings: list[Finding] = []
     for out_file, obj in now.objects():
-        before = old.get(key(obj))
+        before = old.get(identity(obj))
         if before is None or before == obj.manifest:
             continue
         schema = registry.schema_for(obj.ref.api_version, obj.ref.kind)
