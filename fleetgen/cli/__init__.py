@@ -43,6 +43,8 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = getattr(module, entry[1])
+        if not any(param.name == "subcommand_repo" for param in command.params):
+            command.params.append(_subcommand_repo_option())
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -65,6 +67,24 @@ def cli(ctx: click.Context, repo: Path, traceback: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["repo"] = repo.resolve()
     ctx.obj["traceback"] = traceback
+
+
+def _set_repo(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """Callback of a subcommand's `--repo`: it replaces the global one for this run."""
+    if value is not None:
+        ctx.find_root().obj["repo"] = value.resolve()
+
+
+def _subcommand_repo_option() -> click.Option:
+    """`--repo DIR` after the subcommand (`fleetgen validate --repo DIR`), same as before it.
+
+    pre-commit appends a hook's `args` after its fixed `entry` (`fleetgen validate`) and lets a
+    config override `args` but not `entry`, so this is how a fleet that lives in a subdirectory of
+    its git repository points the hooks at it. Given both, the subcommand's value wins.
+    """
+    return click.Option(["--repo", "subcommand_repo"], type=click.Path(file_okay=False, path_type=Path),
+                        default=None, expose_value=False, is_eager=True, callback=_set_repo,
+                        help="Fleet repository root (where fleetgen.yaml is); same as the global --repo.")
 
 
 def error(message: str) -> None:

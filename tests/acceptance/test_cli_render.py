@@ -152,3 +152,21 @@ def test_render_is_byte_identical_across_hash_seeds(fleet_repo: Path, tmp_path: 
     second = _render_in_subprocess(other, "4242")
     assert first == second
     assert len(first) == 11
+
+
+def test_repo_after_the_subcommand_is_the_fleet_root_and_wins_over_the_global_one(
+    fleet_repo: Path, tmp_path: Path, cli
+) -> None:
+    elsewhere = tmp_path / "not-a-fleet"
+    elsewhere.mkdir()
+
+    rendered = cli("--repo", str(elsewhere), "render", "--repo", str(fleet_repo))
+    validated = cli("validate", "--repo", str(fleet_repo), cwd=elsewhere)
+    wrong = cli("--repo", str(fleet_repo), "validate", "--repo", str(elsewhere))
+
+    assert rendered.exit_code == 0, rendered.stderr
+    assert (fleet_repo / "fleet" / "gitops" / "gitrepo.yaml").is_file()
+    assert validated.exit_code == 0, validated.stderr
+    assert "errors: 0" in validated.stdout
+    assert wrong.exit_code != 0
+    assert f"{elsewhere}: not a fleet repository" in wrong.stderr

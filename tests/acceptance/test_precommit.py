@@ -231,3 +231,53 @@ def test_precommit_hand_edit_of_rendered_output_reverted_and_blocked(hooked_flee
     assert proc.returncode != 0
     assert hook_statuses(proc.stdout)["fleetgen render"] == "Failed"
     assert target.read_text() == original
+
+
+def test_precommit_fleet_in_a_subdirectory_via_args_and_files(
+    fleet_repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A monorepo: the fleet lives in platform/fleet/; the config overrides only `args` and `files`
+    (pre-commit does not let it override `entry`), as .pre-commit-hooks.yaml documents."""
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    monkeypatch.setenv("PRE_COMMIT_COLOR", "never")
+    root = fleet_repo.parent / "monorepo"
+    (root / "platform").mkdir(parents=True)
+    shutil.move(fleet_repo, root / "platform" / "fleet")
+    shutil.rmtree(root / "platform" / "fleet" / ".git")
+    path, sha = hook_repo
+    (root / ".pre-commit-config.yaml").write_text(
+        "repos:\n"
+        f"  - repo: {path}\n"
+        f"    rev: {sha}\n"
+        "    hooks:\n"
+        "      - id: fleetgen-render\n"
+        "        args: [--repo, platform/fleet]\n"
+        r"        files: ^platform/fleet/(fleetgen\.yaml|clusters/.+\.ya?ml|crs/.+|fleet/.+)$" "\n"
+        "      - id: fleetgen-validate\n"
+        "        args: [--repo, platform/fleet, --base, HEAD]\n"
+        r"        files: ^platform/fleet/(fleetgen\.yaml|clusters/.+\.ya?ml|crs/.+|schemas/.+)$" "\n"
+    )
+    fleetgen(root, "--repo", "platform/fleet", "render")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "monorepo with a fleet")
+    subprocess.run([VENV_BIN / "pre-commit", "install"], cwd=root, check=True, capture_output=True)
+    spec = f"platform/fleet/{KV_SPEC}"
+
+    line = edit(root, spec, "    replicas: 1\n", "    replicas: 2\n")
+    refused = commit(root, "even control plane")
+
+    assert refused.returncode != 0
+    assert hook_statuses(refused.stdout)["fleetgen validate"] == "Failed"
+    report = hook_output(refused.stdout, "fleetgen-validate")
+    assert re.search(rf"^{re.escape(KV_SPEC)}:{line}:\d+: error \[cp-replicas-odd\]", report, re.M), report
+
+    edit(root, spec, "    replicas: 2\n", "    replicas: 3\n")
+    blocked = commit(root, "three control-plane machines, not rendered")  # render hook re-renders, fails
+    assert hook_statuses(blocked.stdout)["fleetgen render"] == "Failed"
+    assert "files were modified by this hook" in blocked.stdout
+    passed = commit(root, "three control-plane machines")
+
+    assert passed.returncode == 0, passed.stdout
+    assert hook_statuses(passed.stdout) == {"fleetgen render": "Passed", "fleetgen validate": "Passed"}
+    assert git(root, "status", "--porcelain") == ""
