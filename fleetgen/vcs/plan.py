@@ -59,7 +59,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fleetgen.findings import CheckResult, Finding, Severity
@@ -89,6 +89,8 @@ FLEET_WIDE = ""
 """Cluster name of objects that belong to no single cluster (addons, namespaces, GitOps objects)."""
 
 _CAPI = "cluster.x-k8s.io"
+#: git's file mode of a symlink (`fleetgen.vcs.repo.FleetRepo.tree_blobs`).
+_SYMLINK_MODE = 0o120000
 _CONTROL_PLANE = "controlplane.cluster.x-k8s.io"
 _BOOTSTRAP = "bootstrap.cluster.x-k8s.io"
 _INFRA = "infrastructure.cluster.x-k8s.io"
@@ -863,12 +865,97 @@ def _read_output_dir(base_root: Path) -> str:
     return config.output_dir
 
 
-def load_base_objects(root: Path, ref: str) -> tuple[list[PlanObject], str | None, str, list[str]]:
+#: A working-tree output file as `load_base_objects` reuses it: repository-relative path
+#: (`fleet/...`) -> (git blob sha of its rendered bytes, its PlanObjects in document order).
+HeadFiles = Mapping[str, tuple[str, Sequence[PlanObject]]]
+
+
+def head_files(rendered: RenderResult, output_dir: str, objects: Sequence[PlanObject]) -> dict[str, tuple[str, list[PlanObject]]]:
+    """The working tree's output files for `load_base_objects`: path -> (blob sha, objects).
+
+    Args:
+        rendered: the complete rendering (`load_and_render`).
+        output_dir: the output directory name (`fleet`).
+        objects: `objects_from_render(rendered, output_dir)`.
+    """
+    from fleetgen.vcs.repo import blob_sha
+
+    out: dict[str, tuple[str, list[PlanObject]]] = {
+        f"{output_dir}/{f.path}": (blob_sha(f.content), []) for f in rendered.files
+    }
+    for o in objects:
+        if o.file in out:
+            out[o.file][1].append(o)
+    return out
+
+
+def _applied(data: Any) -> bool:
+    """Whether a document of the output directory is an object the GitOps agent applies."""
+    if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
+        return False
+    return not str(data["apiVersion"]).startswith("kustomize.config.k8s.io/") and bool(_get(data, ("metadata", "name")))
+
+
+def objects_from_commit(root: Path, sha: str, output_dir: str,
+                        head: HeadFiles | None = None) -> tuple[list[PlanObject], list[str]] | None:
+    """PlanObjects of the output directory as committed at `sha`, read from git objects.
+
+    The same objects, in the same order, as `objects_from_tree` on that revision checked out,
+    without writing the tree to disk. A committed file whose blob is byte-identical to the working
+    tree's rendering of the same path (`head`) is not parsed: the same bytes hold the same
+    objects, so the rendering's are used (fleetgen's YAML writer round-trips; tests compare both).
+
+    Args:
+        root: the fleet repository root of the working tree.
+        sha: a commit sha.
+        output_dir: the output directory name at that commit.
+        head: the working tree's output files (`head_files`), or None to parse every file.
+
+    Returns:
+        (objects, notes about files that could not be read), or None when the output directory
+        holds a symlink (`objects_from_tree` on a checkout then follows it).
+
+    Raises:
+        VcsError: not a git repository.
+    """
+    from fleetgen.vcs.repo import open_repo
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
+    objects: list[PlanObject] = []
+    notes: list[str] = []
+    with open_repo(root) as repo:
+        blobs = repo.tree_blobs(sha, output_dir)
+        if any(mode == _SYMLINK_MODE for mode, _ in blobs.values()):
+            return None
+        prefix = PurePosixPath(output_dir)
+        for file in sorted(blobs, key=lambda p: PurePosixPath(p).parts):
+            inner = PurePosixPath(file).relative_to(prefix)
+            if inner.suffix not in (".yaml", ".yml"):
+                continue
+            rel = inner.as_posix()
+            blob = blobs[file][1]
+            same = head.get(file) if head is not None else None
+            if same is not None and same[0] == blob:
+                manifests = [o.manifest for o in same[1] if _applied(o.manifest)]
+            else:
+                try:
+                    docs = load_yaml(repo.read_blob(blob), file, allow_empty=True)
+                except YamlLoadError as err:
+                    notes.append(f"base {file} is not valid YAML ({err.finding.message}); its objects are ignored")
+                    continue
+                manifests = [_plain(doc.data) for doc in docs if _applied(doc.data)]
+            objects.extend(PlanObject(m, _cluster_of(m, rel), file) for m in manifests)
+    return objects, notes
+
+
+def load_base_objects(root: Path, ref: str, head: HeadFiles | None = None) -> tuple[list[PlanObject], str | None, str, list[str]]:
     """The objects the GitOps agent applies at `ref`.
 
     Args:
         root: the fleet repository root of the working tree.
         ref: git revision.
+        head: the working tree's output files (`head_files`): committed files with the same bytes
+            take their objects from there instead of being parsed again (same result, faster).
 
     Returns:
         (objects, commit sha or None, source "committed" | "rendered" | "empty", notes).
@@ -883,11 +970,14 @@ def load_base_objects(root: Path, ref: str) -> tuple[list[PlanObject], str | Non
     with open_repo(root) as repo:
         sha = repo.resolve(ref)
         config_bytes = repo.read_file(ref, "fleetgen.yaml") if sha else None
-    if config_bytes is None:
+    if config_bytes is None or sha is None:
         return [], sha, "empty", []
     notes: list[str] = []
     with checkout_tree(root, ref, ("fleetgen.yaml",)) as probe:
         output_dir = _read_output_dir(probe)
+    from_git = objects_from_commit(root, sha, output_dir, head)
+    if from_git is not None and from_git[0]:
+        return from_git[0], sha, "committed", [*notes, *from_git[1]]
     with checkout_tree(root, ref, (*FLEET_SOURCE_PATHS, output_dir)) as base_root:
         committed, tree_notes = objects_from_tree(base_root, output_dir)
         notes.extend(tree_notes)
@@ -932,16 +1022,26 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
         VcsError: not a git repository, or unknown ref (exit 2).
         ConfigError: fleetgen.yaml is invalid or no schemas are synced (exit 2).
     """
-    from fleetgen.pipeline import run_pipeline
+    from fleetgen.pipeline import PipelineOutcome, load_and_render, run_pipeline
+    from fleetgen.vcs.repo import open_repo
 
-    base_objects, sha, source, notes = load_base_objects(root, base_ref)
-    outcome = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations, complete=True)
-    plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
-    if outcome.rendered is None:
-        plan.valid = False
-        return plan
+    with open_repo(root) as repo:
+        sha = repo.resolve(base_ref)
+    # The findings: cached per spec, transition checks on the specs that differ from the base
+    # (`fleetgen.transitions`), the same as the whole pipeline's (tests compare them).
+    checked = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
+    if checked.rendered is None:
+        base_objects, sha, source, notes = load_base_objects(root, base_ref)
+        return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)
+    # The objects: every one of the working tree, as `fleetgen render` would write them.
+    whole = checked if checked.complete else load_and_render(root)
+    assert whole.rendered is not None  # the same specs loaded without errors just above
+    outcome = PipelineOutcome(whole.fleet, whole.rendered, checked.result, complete=True, cached=checked.cached)
     output_dir = outcome.fleet.config.output_dir
-    head_objects = objects_from_render(outcome.rendered, output_dir)
+    head_objects = objects_from_render(whole.rendered, output_dir)
+    base_objects, sha, source, notes = load_base_objects(
+        root, base_ref, head_files(whole.rendered, output_dir, head_objects))
+    plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
     if source == "committed":
         plan.result.extend(transition_findings(outcome, base_objects))
     changes = diff_objects(base_objects, head_objects, plan.result.findings)

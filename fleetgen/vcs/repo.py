@@ -169,6 +169,18 @@ class FleetRepo:
         data: bytes = entry.data_stream.read()
         return data
 
+    def read_blob(self, blob: str) -> bytes:
+        """The bytes of the git blob with this object id (a sha from `tree_blobs`).
+
+        Raises:
+            VcsError: no such object in the repository.
+        """
+        try:
+            data: bytes = self._repo.odb.stream(bytes.fromhex(blob)).read()
+        except (BadName, BadObject, ValueError) as err:
+            raise VcsError(f"git object {blob} not found: {err}") from err
+        return data
+
     def materialize(self, ref: str, dest: Path, paths: Sequence[str] = FLEET_SOURCE_PATHS) -> str | None:
         """Write files and folders of the fleet as committed at `ref` under `dest`.
 
