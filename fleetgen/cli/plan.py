@@ -1,6 +1,6 @@
 """`fleetgen plan`: what the working tree's change does to the fleet, against a git ref.
 
-Thin: builds the plan (`fleetgen.vcs.plan.build_plan`) and writes it with
+Thin: builds the plan (`fleetgen.vcs.plan_build.build_plan`) and writes it with
 `fleetgen.report.plan.write_plan`. Never touches the checkout, index or HEAD.
 """
 
@@ -37,7 +37,7 @@ def plan(ctx: click.Context, *, base_ref: str, fmt: str, schema_locations: tuple
     forbidden or the working tree does not validate.
     """
     from fleetgen.report.plan import format_plan
-    from fleetgen.vcs.plan import build_plan
+    from fleetgen.vcs.plan_build import build_plan
 
     result = build_plan(repo_root(ctx), base_ref=base_ref, schema_locations=schema_locations)
     click.echo(format_plan(result, fmt), nl=False)

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetgen.findings import Severity
-from fleetgen.vcs.plan import Plan, build_plan
+from fleetgen.vcs.plan import Plan
+from fleetgen.vcs.plan_build import build_plan
 from fleetgen.vcs.repo import CommitInfo, open_repo
 
 #: Fleet-root-relative paths a fleet commit holds (plus the output directory from fleetgen.yaml).

@@ -21,7 +21,7 @@ import generate  # noqa: E402  (bench/ is not a package)
 from conftest import git, run_cli  # noqa: E402
 
 from fleetgen.pipeline import load_and_render  # noqa: E402
-from fleetgen.vcs.plan import (  # noqa: E402
+from fleetgen.vcs.plan_build import (  # noqa: E402
     head_files,
     load_base_objects,
     objects_from_commit,

@@ -1,0 +1,362 @@
+"""Building a plan from a repository: the two object sets it compares, and `build_plan`.
+
+Owns: the base side (the output directory as committed at a git ref, read from git objects, or
+the ref's specs rendered when it commits no output), the head side (the working tree's specs
+rendered now, i.e. what `fleet/` becomes after `fleetgen render`), the working tree's findings
+for the plan, and `build_plan`, which hands both sets to `fleetgen.vcs.plan` for classification.
+Must not print, write files or touch the user's checkout (git tree and blob objects are read;
+`fleetgen.vcs.repo.checkout_tree` writes a temporary directory only when the base needs one).
+
+Example:
+    >>> plan = build_plan(Path("."), base_ref="origin/main")     # doctest: +SKIP
+    >>> plan.summary_line()                                        # doctest: +SKIP
+    '2 clusters changed: 1 scale, 1 rollout'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.vcs.plan import (
+    CAPI_GROUP,
+    CLUSTER_NAME_LABEL,
+    FLEET_WIDE,
+    TRANSITION_RULES,
+    Plan,
+    PlanObject,
+    diff_objects,
+    get_in,
+    group_changes,
+    plain,
+)
+
+if TYPE_CHECKING:
+    from fleetgen.pipeline import PipelineOutcome
+    from fleetgen.render.base import RenderResult
+
+#: git's file mode of a symlink (`fleetgen.vcs.repo.FleetRepo.tree_blobs`).
+_SYMLINK_MODE = 0o120000
+
+
+def _cluster_of(manifest: Mapping[str, Any], path: str, hint: str = "") -> str:
+    if hint:
+        return hint
+    if manifest.get("kind") == "Cluster" and str(manifest.get("apiVersion", "")).startswith(CAPI_GROUP + "/"):
+        return str(get_in(manifest, ("metadata", "name")) or "")
+    label = get_in(manifest, ("metadata", "labels", CLUSTER_NAME_LABEL))
+    if isinstance(label, str) and label:
+        return label
+    name = get_in(manifest, ("spec", "clusterName"))
+    if isinstance(name, str) and name:
+        return name
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[0] == "clusters":  # fleetgen.render.layout: clusters/<ns>/<cluster>/...
+        return parts[2]
+    return FLEET_WIDE
+
+
+def objects_from_render(rendered: RenderResult, output_dir: str) -> list[PlanObject]:
+    """PlanObjects of a render result.
+
+    Args:
+        rendered: `render_fleet(fleet)`.
+        output_dir: the output directory name (`fleet`), to build repository-relative file paths.
+
+    Returns:
+        One PlanObject per rendered object, in output order.
+    """
+    out = []
+    for f, obj in rendered.objects():
+        manifest = plain(obj.manifest)
+        out.append(PlanObject(manifest, _cluster_of(manifest, f.path, obj.cluster), f"{output_dir}/{f.path}"))
+    return out
+
+
+def objects_from_tree(root: Path, output_dir: str) -> tuple[list[PlanObject], list[str]]:
+    """PlanObjects of a committed output directory.
+
+    Documents without apiVersion/kind/metadata.name (Fleet's `fleet.yaml`) and kustomize
+    `Kustomization` files are not objects the agent applies and are skipped.
+
+    Args:
+        root: a fleet root (e.g. materialized from a git ref).
+        output_dir: the output directory name under `root`.
+
+    Returns:
+        (objects in file then document order, notes about files that could not be read).
+    """
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
+    base = root / output_dir
+    objects: list[PlanObject] = []
+    notes: list[str] = []
+    if not base.is_dir():
+        return objects, notes
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")):
+        rel = path.relative_to(base).as_posix()
+        try:
+            docs = load_yaml(path.read_bytes(), f"{output_dir}/{rel}", allow_empty=True)
+        except YamlLoadError as err:
+            notes.append(f"base {output_dir}/{rel} is not valid YAML ({err.finding.message}); its objects are ignored")
+            continue
+        for doc in docs:
+            data = doc.data
+            if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
+                continue
+            if str(data["apiVersion"]).startswith("kustomize.config.k8s.io/") or not get_in(data, ("metadata", "name")):
+                continue
+            manifest = plain(data)
+            objects.append(PlanObject(manifest, _cluster_of(manifest, rel), f"{output_dir}/{rel}"))
+    return objects, notes
+
+
+
+
+def _read_output_dir(base_root: Path) -> str:
+    """The output directory named by a materialized fleetgen.yaml ("fleet" when unreadable)."""
+    from fleetgen.errors import ConfigError
+    from fleetgen.spec.load import load_config
+
+    try:
+        config, _ = load_config(base_root)
+    except ConfigError:
+        return "fleet"
+    return config.output_dir
+
+
+#: A working-tree output file as `load_base_objects` reuses it: repository-relative path
+#: (`fleet/...`) -> (git blob sha of its rendered bytes, its PlanObjects in document order).
+HeadFiles = Mapping[str, tuple[str, Sequence[PlanObject]]]
+
+
+def head_files(rendered: RenderResult, output_dir: str, objects: Sequence[PlanObject]) -> dict[str, tuple[str, list[PlanObject]]]:
+    """The working tree's output files for `load_base_objects`: path -> (blob sha, objects).
+
+    Args:
+        rendered: the complete rendering (`load_and_render`).
+        output_dir: the output directory name (`fleet`).
+        objects: `objects_from_render(rendered, output_dir)`.
+    """
+    from fleetgen.vcs.repo import blob_sha
+
+    out: dict[str, tuple[str, list[PlanObject]]] = {
+        f"{output_dir}/{f.path}": (blob_sha(f.content), []) for f in rendered.files
+    }
+    for o in objects:
+        if o.file in out:
+            out[o.file][1].append(o)
+    return out
+
+
+def _applied(data: Any) -> bool:
+    """Whether a document of the output directory is an object the GitOps agent applies."""
+    if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
+        return False
+    return not str(data["apiVersion"]).startswith("kustomize.config.k8s.io/") and bool(get_in(data, ("metadata", "name")))
+
+
+def objects_from_commit(root: Path, sha: str, output_dir: str,
+                        head: HeadFiles | None = None) -> tuple[list[PlanObject], list[str]] | None:
+    """PlanObjects of the output directory as committed at `sha`, read from git objects.
+
+    The same objects, in the same order, as `objects_from_tree` on that revision checked out,
+    without writing the tree to disk. A committed file whose blob is byte-identical to the working
+    tree's rendering of the same path (`head`) is not parsed: the same bytes hold the same
+    objects, so the rendering's are used (fleetgen's YAML writer round-trips; tests compare both).
+
+    Args:
+        root: the fleet repository root of the working tree.
+        sha: a commit sha.
+        output_dir: the output directory name at that commit.
+        head: the working tree's output files (`head_files`), or None to parse every file.
+
+    Returns:
+        (objects, notes about files that could not be read), or None when the output directory
+        holds a symlink (`objects_from_tree` on a checkout then follows it).
+
+    Raises:
+        VcsError: not a git repository.
+    """
+    from fleetgen.vcs.repo import open_repo
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
+    objects: list[PlanObject] = []
+    notes: list[str] = []
+    with open_repo(root) as repo:
+        blobs = repo.tree_blobs(sha, output_dir)
+        if any(mode == _SYMLINK_MODE for mode, _ in blobs.values()):
+            return None
+        prefix = PurePosixPath(output_dir)
+        for file in sorted(blobs, key=lambda p: PurePosixPath(p).parts):
+            inner = PurePosixPath(file).relative_to(prefix)
+            if inner.suffix not in (".yaml", ".yml"):
+                continue
+            rel = inner.as_posix()
+            blob = blobs[file][1]
+            same = head.get(file) if head is not None else None
+            if same is not None and same[0] == blob:
+                manifests = [o.manifest for o in same[1] if _applied(o.manifest)]
+            else:
+                try:
+                    docs = load_yaml(repo.read_blob(blob), file, allow_empty=True)
+                except YamlLoadError as err:
+                    notes.append(f"base {file} is not valid YAML ({err.finding.message}); its objects are ignored")
+                    continue
+                manifests = [plain(doc.data) for doc in docs if _applied(doc.data)]
+            objects.extend(PlanObject(m, _cluster_of(m, rel), file) for m in manifests)
+    return objects, notes
+
+
+def load_base_objects(root: Path, ref: str, head: HeadFiles | None = None) -> tuple[list[PlanObject], str | None, str, list[str]]:
+    """The objects the GitOps agent applies at `ref`.
+
+    Args:
+        root: the fleet repository root of the working tree.
+        ref: git revision.
+        head: the working tree's output files (`head_files`): committed files with the same bytes
+            take their objects from there instead of being parsed again (same result, faster).
+
+    Returns:
+        (objects, commit sha or None, source "committed" | "rendered" | "empty", notes).
+
+    Raises:
+        VcsError: not a git repository, or unknown ref.
+    """
+    from fleetgen.errors import ConfigError
+    from fleetgen.pipeline import load_and_render
+    from fleetgen.vcs.repo import FLEET_SOURCE_PATHS, checkout_tree, open_repo
+
+    with open_repo(root) as repo:
+        sha = repo.resolve(ref)
+        config_bytes = repo.read_file(ref, "fleetgen.yaml") if sha else None
+    if config_bytes is None or sha is None:
+        return [], sha, "empty", []
+    notes: list[str] = []
+    with checkout_tree(root, ref, ("fleetgen.yaml",)) as probe:
+        output_dir = _read_output_dir(probe)
+    from_git = objects_from_commit(root, sha, output_dir, head)
+    if from_git is not None and from_git[0]:
+        return from_git[0], sha, "committed", [*notes, *from_git[1]]
+    with checkout_tree(root, ref, (*FLEET_SOURCE_PATHS, output_dir)) as base_root:
+        committed, tree_notes = objects_from_tree(base_root, output_dir)
+        notes.extend(tree_notes)
+        if committed:
+            return committed, sha, "committed", notes
+        try:
+            outcome = load_and_render(base_root)
+        except ConfigError as err:
+            return [], sha, "empty", [f"base {ref}: fleetgen.yaml is invalid ({err}); every object counts as new"]
+        if outcome.rendered is None:
+            errors = outcome.result.count(Severity.ERROR)
+            notes.append(f"base {ref}: {errors} spec problem(s); rendering the specs that load "
+                         "(the others count as new)")
+            from fleetgen.render import render_fleet
+
+            try:
+                rendered = render_fleet(outcome.fleet)
+            except Exception as err:  # noqa: BLE001 - an invalid base must not stop the plan
+                notes.append(f"base {ref}: cannot render ({err}); every object counts as new")
+                return [], sha, "rendered", notes
+        else:
+            rendered = outcome.rendered
+        return objects_from_render(rendered, outcome.fleet.config.output_dir), sha, "rendered", notes
+
+
+def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence[Path] = ()) -> Plan:
+    """Plan the working tree against a git ref: load, render and check both, classify the diff.
+
+    The working tree is checked like `fleetgen validate --base REF` (schemas, policy rules with the
+    base revision for transition rules); the base is read from git without touching the checkout.
+
+    Args:
+        root: the fleet repository root (a git working tree or a folder inside one).
+        base_ref: git revision to compare against (`HEAD`, `origin/main`, a sha).
+        schema_locations: extra schema directories searched before `schemas/`.
+
+    Returns:
+        The Plan. When the working tree's specs do not load, `valid` is False, `result` holds
+        the findings and no object is classified.
+
+    Raises:
+        VcsError: not a git repository, or unknown ref (exit 2).
+        ConfigError: fleetgen.yaml is invalid or no schemas are synced (exit 2).
+    """
+    from fleetgen.pipeline import PipelineOutcome, load_and_render, run_pipeline
+    from fleetgen.vcs.repo import open_repo
+
+    with open_repo(root) as repo:
+        sha = repo.resolve(base_ref)
+    # The findings: cached per spec, transition checks on the specs that differ from the base
+    # (`fleetgen.transitions`), the same as the whole pipeline's (tests compare them).
+    checked = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
+    if checked.rendered is None:
+        base_objects, sha, source, notes = load_base_objects(root, base_ref)
+        return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)
+    # The objects: every one of the working tree, as `fleetgen render` would write them.
+    whole = checked if checked.complete else load_and_render(root)
+    assert whole.rendered is not None  # the same specs loaded without errors just above
+    outcome = PipelineOutcome(whole.fleet, whole.rendered, checked.result, complete=True, cached=checked.cached)
+    output_dir = outcome.fleet.config.output_dir
+    head_objects = objects_from_render(whole.rendered, output_dir)
+    base_objects, sha, source, notes = load_base_objects(
+        root, base_ref, head_files(whole.rendered, output_dir, head_objects))
+    plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
+    if source == "committed":
+        plan.result.extend(transition_findings(outcome, base_objects))
+    changes = diff_objects(base_objects, head_objects, plan.result.findings)
+    plan.clusters, plan.fleet_wide = group_changes(changes, base_objects, head_objects)
+    stale = _stale_output(root, outcome)
+    if stale:
+        plan.notes = (*plan.notes, stale)
+    return plan
+
+
+def transition_findings(outcome: PipelineOutcome, base_objects: Sequence[PlanObject]) -> list[Finding]:
+    """Run the policy transition rules against the base objects the plan diffs.
+
+    `run_pipeline(base_ref=...)` runs them against the base *specs rendered now*; when the base is
+    the committed output directory (what the agent applies), a hand edit or an older fleetgen may
+    make it differ, so the rules run again against exactly that base. Duplicate findings are
+    dropped by `CheckResult.sorted()`.
+
+    Args:
+        outcome: the working tree's pipeline outcome (rendered).
+        base_objects: the committed base objects (`load_base_objects`).
+
+    Returns:
+        Findings of the rules in TRANSITION_RULES that `fleetgen.policy` provides (none if it
+        provides none), positioned at the working tree's spec fields.
+    """
+    from fleetgen.policy import RULE_BY_ID, run_rules
+    from fleetgen.policy.base import PolicyContext
+    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
+    from fleetgen.sourcemap import SourceMap
+
+    rules = [RULE_BY_ID[r] for r in sorted(TRANSITION_RULES) if r in RULE_BY_ID]
+    if not rules or outcome.rendered is None:
+        return []
+    prefix = outcome.fleet.config.output_dir + "/"
+    by_file: dict[str, list[RenderedObject]] = {}
+    for o in base_objects:
+        by_file.setdefault(o.file, []).append(RenderedObject(o.manifest, SourceMap(o.file), cluster=o.cluster))
+    files = tuple(OutputFile(path.removeprefix(prefix), b"", tuple(objs)) for path, objs in sorted(by_file.items()))
+    base = PolicyContext(outcome.fleet, RenderResult(files))
+    return run_rules(PolicyContext(outcome.fleet, outcome.rendered, base), rules)
+
+
+def _stale_output(root: Path, outcome: PipelineOutcome) -> str:
+    """A note when the working tree's output directory differs from a fresh render ("" if not)."""
+    try:
+        from fleetgen.render.write import diff_tree
+    except ImportError:  # pragma: no cover - render/write.py is part of the package
+        return ""
+    assert outcome.rendered is not None
+    out_dir = outcome.fleet.output_dir
+    differences = diff_tree(out_dir, outcome.rendered)
+    if differences:
+        return (f"{outcome.fleet.config.output_dir}/ in the working tree is stale ({len(differences)} file(s) differ); "
+                "run `fleetgen render` before committing")
+    return ""
