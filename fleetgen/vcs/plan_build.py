@@ -292,17 +292,19 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
     # The findings: cached per spec, transition checks on the specs that differ from the base
     # (`fleetgen.transitions`), the same as the whole pipeline's (tests compare them).
     checked = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
-    if checked.rendered is None:
+    # The objects: every one of the working tree, as `fleetgen render` would write them.
+    whole = checked if checked.complete or checked.rendered is None else load_and_render(root)
+    if whole.rendered is None:  # (the second load fails only if a spec changed on disk meanwhile)
+        if whole is not checked:
+            checked.result.extend(whole.result.findings)
         base_objects, sha, source, notes = load_base_objects(root, base_ref)
         return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)
-    # The objects: every one of the working tree, as `fleetgen render` would write them.
-    whole = checked if checked.complete else load_and_render(root)
-    assert whole.rendered is not None  # the same specs loaded without errors just above
-    outcome = PipelineOutcome(whole.fleet, whole.rendered, checked.result, complete=True, cached=checked.cached)
+    rendered = whole.rendered
+    outcome = PipelineOutcome(whole.fleet, rendered, checked.result, complete=True, cached=checked.cached)
+    del checked, whole  # the incremental run's tree (every file's bytes again) is not needed any more
     output_dir = outcome.fleet.config.output_dir
-    head_objects = objects_from_render(whole.rendered, output_dir)
-    base_objects, sha, source, notes = load_base_objects(
-        root, base_ref, head_files(whole.rendered, output_dir, head_objects))
+    head_objects = objects_from_render(rendered, output_dir)
+    base_objects, sha, source, notes = load_base_objects(root, base_ref, head_files(rendered, output_dir, head_objects))
     plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
     if source == "committed":
         plan.result.extend(transition_findings(outcome, base_objects))
