@@ -55,6 +55,34 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+def generated_repo(root: Path, count: int, schema_dir: Path, *, render: bool) -> Path:
+    """A git repository at `root` holding bench/generate.py's fleet of `count` clusters, schemas
+    synced, one commit; with `render`, its output (fleet/) rendered and committed too, else only
+    the cache warmed (`run_pipeline`)."""
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import generate  # bench/ is not a package
+
+    from fleetgen.pipeline import run_pipeline
+
+    generate.generate(count, root)
+    shutil.copytree(schema_dir, root / "schemas")
+    if render:
+        assert run_cli("--repo", str(root), "render").exit_code == 0
+    else:
+        run_pipeline(root)  # its cache is committed with the tree: later runs read cached clusters
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return root
+
+
+def copy_repo(src: Path, tmp_path: Path) -> Path:
+    """A copy of a repository (symlinks kept), to edit without touching a module-scoped original."""
+    dst = tmp_path / "repo"
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
 @pytest.fixture
 def fleet_repo(tmp_path: Path, schema_dir: Path) -> Path:
     """A real git repository holding a copy of this project's example fleet, schemas synced, one commit."""

@@ -9,18 +9,13 @@ must be reported at the spec line that made them.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import copy_repo, generated_repo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import generate  # noqa: E402  (bench/ is not a package)
-from conftest import git  # noqa: E402
-
-from fleetgen.pipeline import run_pipeline  # noqa: E402
+from fleetgen.pipeline import run_pipeline
 
 COUNT = 24
 
@@ -28,21 +23,12 @@ COUNT = 24
 @pytest.fixture(scope="module")
 def committed(tmp_path_factory: pytest.TempPathFactory, schema_dir: Path) -> Path:
     """A generated fleet, rendered and committed (the base revision), used as a template."""
-    root = tmp_path_factory.mktemp("base") / "repo"
-    generate.generate(COUNT, root)
-    shutil.copytree(schema_dir, root / "schemas")
-    run_pipeline(root)  # its cache is copied too: the runs below read cached clusters
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
-    return root
+    return generated_repo(tmp_path_factory.mktemp("base") / "repo", COUNT, schema_dir, render=False)
 
 
 @pytest.fixture
 def repo(committed: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "repo"
-    shutil.copytree(committed, dst, symlinks=True)
-    return dst
+    return copy_repo(committed, tmp_path)
 
 
 def _replace(path: Path, old: str, new: str) -> int:

@@ -9,26 +9,21 @@ output, a committed file that is not valid YAML).
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import copy_repo, generated_repo, git
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import generate  # noqa: E402  (bench/ is not a package)
-from conftest import git, run_cli  # noqa: E402
-
-from fleetgen.pipeline import load_and_render  # noqa: E402
-from fleetgen.vcs.plan_build import (  # noqa: E402
+from fleetgen.pipeline import load_and_render
+from fleetgen.vcs.plan_build import (
     head_files,
     load_base_objects,
     objects_from_commit,
     objects_from_render,
     objects_from_tree,
 )
-from fleetgen.vcs.repo import checkout_tree  # noqa: E402
+from fleetgen.vcs.repo import checkout_tree
 
 COUNT = 16
 
@@ -36,21 +31,12 @@ COUNT = 16
 @pytest.fixture(scope="module")
 def committed(tmp_path_factory: pytest.TempPathFactory, schema_dir: Path) -> Path:
     """A generated fleet with its output rendered and committed."""
-    root = tmp_path_factory.mktemp("base") / "repo"
-    generate.generate(COUNT, root)
-    shutil.copytree(schema_dir, root / "schemas")
-    assert run_cli("--repo", str(root), "render").exit_code == 0
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
-    return root
+    return generated_repo(tmp_path_factory.mktemp("base") / "repo", COUNT, schema_dir, render=True)
 
 
 @pytest.fixture
 def repo(committed: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "repo"
-    shutil.copytree(committed, dst, symlinks=True)
-    return dst
+    return copy_repo(committed, tmp_path)
 
 
 def _spec(root: Path, index: int = 0) -> Path:
