@@ -43,8 +43,10 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = getattr(module, entry[1])
-        if not any(param.name == "subcommand_repo" for param in command.params):
-            command.params.append(_subcommand_repo_option())
+        commands = [command, *(command.commands.values() if isinstance(command, click.Group) else ())]
+        for each in commands:  # `fleetgen schemas --repo DIR sync` and `fleetgen schemas sync --repo DIR`
+            if not any(param.name == "subcommand_repo" for param in each.params):
+                each.params.append(_subcommand_repo_option())
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -170,6 +171,18 @@ def test_repo_after_the_subcommand_is_the_fleet_root_and_wins_over_the_global_on
     assert "errors: 0" in validated.stdout
     assert wrong.exit_code != 0
     assert f"{elsewhere}: not a fleet repository" in wrong.stderr
+
+
+def test_repo_after_a_nested_subcommand(fleet_repo: Path, tmp_path: Path, upstream: Path, cli) -> None:
+    shutil.rmtree(fleet_repo / "schemas" / "cluster.x-k8s.io")
+    (fleet_repo / "schemas" / "index.json").unlink()
+
+    synced = cli("schemas", "sync", "--mirror", str(upstream), "--repo", str(fleet_repo), cwd=tmp_path)
+
+    assert synced.exit_code == 0, synced.stderr
+    assert (fleet_repo / "schemas" / "index.json").is_file()
+    assert (fleet_repo / "schemas" / "cluster.x-k8s.io" / "cluster_v1beta2.json").is_file()
+    assert not (tmp_path / "schemas").exists()
 
 
 def test_validate_reads_the_core_schemas_without_importing_their_package(fleet_repo: Path) -> None:
