@@ -685,7 +685,7 @@ def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tu
         changes.append(Change(FORBIDDEN, label, f"FORBIDDEN {o.message}", f"forbidden change of {o.kind} {o.name}"))
         covered.add(id(o))
     if cluster_obj is not None and cluster_obj.action == CREATE:
-        head_objs = [head_idx[k] for k in head_idx if head_idx[k].cluster == name]
+        head_objs = [h for h in head_idx.values() if h.cluster == name and h.namespace == cluster_obj.namespace]
         cp = sum(_replicas_text(h.manifest)[0] or 0 for h in head_objs if h.kind == "KubeadmControlPlane")
         workers = sum(_replicas_text(h.manifest)[0] or 0 for h in head_objs if h.kind == "MachineDeployment")
         changes.append(Change(CREATE, name, f"create cluster {name} ({cp} control-plane machine{'s' if cp != 1 else ''}, "
@@ -747,6 +747,11 @@ def group_changes(changes: Sequence[ObjectChange], base: Sequence[PlanObject],
                   head: Sequence[PlanObject]) -> tuple[tuple[ClusterPlan, ...], ClusterPlan | None]:
     """Group object changes per cluster and derive each cluster's action and change lines.
 
+    A cluster is a CAPI `Cluster` name in a namespace: a spec moved to another namespace is two
+    clusters, the old one deleted (with its machines) and the new one created, as the management
+    cluster sees it. A changed object of the cluster outside the namespaces of its `Cluster`
+    objects (e.g. the GitOps agent's, in its own namespace) goes with the working tree's one.
+
     Args:
         changes: `diff_objects(base, head)`.
         base: the base objects (for template references and namespaces).
@@ -756,18 +761,28 @@ def group_changes(changes: Sequence[ObjectChange], base: Sequence[PlanObject],
         (cluster plans sorted by (namespace, name), the fleet-wide plan or None).
     """
     base_idx, head_idx = _index(base), _index(head)
-    by_cluster: dict[str, list[ObjectChange]] = {}
+    namespaces: dict[str, list[str]] = {}  # cluster name -> namespaces of its Cluster objects, head first
+    for obj in (*head_idx.values(), *base_idx.values()):
+        if obj.kind == "Cluster" and obj.group == CAPI_GROUP and obj.cluster != FLEET_WIDE:
+            seen = namespaces.setdefault(obj.cluster, [])
+            if obj.namespace not in seen:
+                seen.append(obj.namespace)
+    by_cluster: dict[tuple[str, str], list[ObjectChange]] = {}
     for o in changes:
-        by_cluster.setdefault(o.cluster, []).append(o)
+        if o.cluster == FLEET_WIDE:
+            key = (FLEET_WIDE, "")
+        else:
+            known = namespaces.get(o.cluster, ())
+            key = (o.cluster, o.namespace if o.namespace in known or not known else known[0])
+        by_cluster.setdefault(key, []).append(o)
     plans: list[ClusterPlan] = []
     fleet_wide: ClusterPlan | None = None
-    for name, objs in by_cluster.items():
+    for (name, namespace), objs in by_cluster.items():
         objs.sort(key=lambda o: (o.kind, o.namespace, o.name))
         action, lines = _group_changes(name, objs, base_idx, head_idx)
         if name == FLEET_WIDE:
             fleet_wide = ClusterPlan(FLEET_WIDE, "", action, lines, tuple(objs))
             continue
-        namespace = next((o.namespace for o in objs if o.kind == "Cluster"), objs[0].namespace)
         plans.append(ClusterPlan(name, namespace, action, lines, tuple(objs)))
     plans.sort(key=lambda p: (p.namespace, p.name))
     return tuple(plans), fleet_wide

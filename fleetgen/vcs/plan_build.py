@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from fleetgen.vcs.plan import (
 if TYPE_CHECKING:
     from fleetgen.pipeline import PipelineOutcome
     from fleetgen.render.base import RenderResult
+    from fleetgen.spec.load import Fleet
 
 #: git's file mode of a symlink (`fleetgen.vcs.repo.FleetRepo.tree_blobs`).
 _SYMLINK_MODE = 0o120000
@@ -158,8 +159,8 @@ def _applied(data: Any) -> bool:
     return not str(data["apiVersion"]).startswith("kustomize.config.k8s.io/") and bool(get_in(data, ("metadata", "name")))
 
 
-def objects_from_commit(root: Path, sha: str, output_dir: str,
-                        head: HeadFiles | None = None) -> tuple[list[PlanObject], list[str]] | None:
+def objects_from_commit(root: Path, sha: str, output_dir: str, head: HeadFiles | None = None,
+                        only: Collection[str] | None = None) -> tuple[list[PlanObject], list[str]] | None:
     """PlanObjects of the output directory as committed at `sha`, read from git objects.
 
     The same objects, in the same order, as `objects_from_tree` on that revision checked out,
@@ -172,6 +173,7 @@ def objects_from_commit(root: Path, sha: str, output_dir: str,
         sha: a commit sha.
         output_dir: the output directory name at that commit.
         head: the working tree's output files (`head_files`), or None to parse every file.
+        only: read only these files (repository-relative, `fleet/...`); None: every file.
 
     Returns:
         (objects, notes about files that could not be read), or None when the output directory
@@ -191,6 +193,8 @@ def objects_from_commit(root: Path, sha: str, output_dir: str,
             return None
         prefix = PurePosixPath(output_dir)
         for file in sorted(blobs, key=lambda p: PurePosixPath(p).parts):
+            if only is not None and file not in only:
+                continue
             inner = PurePosixPath(file).relative_to(prefix)
             if inner.suffix not in (".yaml", ".yml"):
                 continue
@@ -270,6 +274,9 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
 
     The working tree is checked like `fleetgen validate --base REF` (schemas, policy rules with the
     base revision for transition rules); the base is read from git without touching the checkout.
+    When the base commits the output directory under the same fleetgen.yaml, only what can differ
+    is compared (`compared_part`), so the cost grows with the change, not with the fleet; the
+    plan is the same as when every object is compared (tests compare both).
 
     Args:
         root: the fleet repository root (a git working tree or a folder inside one).
@@ -284,7 +291,7 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
         VcsError: not a git repository, or unknown ref (exit 2).
         ConfigError: fleetgen.yaml is invalid or no schemas are synced (exit 2).
     """
-    from fleetgen.pipeline import PipelineOutcome, load_and_render, run_pipeline
+    from fleetgen.pipeline import run_pipeline
     from fleetgen.vcs.repo import open_repo
 
     with open_repo(root) as repo:
@@ -292,12 +299,88 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
     # The findings: cached per spec, transition checks on the specs that differ from the base
     # (`fleetgen.transitions`), the same as the whole pipeline's (tests compare them).
     checked = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
-    # The objects: every one of the working tree, as `fleetgen render` would write them.
-    whole = checked if checked.complete or checked.rendered is None else load_and_render(root)
-    if whole.rendered is None:  # (the second load fails only if a spec changed on disk meanwhile)
-        if whole is not checked:
-            checked.result.extend(whole.result.findings)
+    if checked.rendered is None:
         base_objects, sha, source, notes = load_base_objects(root, base_ref)
+        return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)
+    part = compared_part(root, sha, checked) if sha else None
+    if part is None:
+        return _whole_plan(root, base_ref, checked)
+    head, base_objects, notes = part
+    head_objects = objects_from_render(head, checked.fleet.config.output_dir)
+    plan = Plan(base_ref, sha, "committed", result=checked.result, notes=tuple(notes), outcome=checked)
+    plan.result.extend(transition_findings(checked.fleet, head, base_objects))
+    return _classified(root, plan, base_objects, head_objects)
+
+
+def compared_part(root: Path, sha: str, checked: PipelineOutcome) -> tuple[RenderResult, list[PlanObject], list[str]] | None:
+    """What a plan must compare: the working tree's part that can differ from the committed output.
+
+    A file whose bytes are the same in the working tree's rendering and in the base commit holds
+    the same objects on both sides, so no change. The part keeps, on both sides, the bundle of every
+    cluster with a file that differs (all its objects, as a cluster's plan needs them together) and
+    every file outside the bundles (namespaces, addons, the agent's files: few, and they name the
+    clusters); the base side is the committed files of those paths and of every other file that
+    differs (a stray or deleted file).
+
+    Args:
+        root: the fleet repository root.
+        sha: the base commit.
+        checked: the working tree's `run_pipeline` outcome, rendered.
+
+    Returns:
+        (head part with every object of its files, base objects of those paths as committed, notes
+        about committed files that are not valid YAML); None when only the whole comparison is
+        sure: fleetgen.yaml differs at the base (the output directory may too), the committed
+        output holds a symlink, or it holds no object (then the base's specs are rendered).
+
+    Raises:
+        VcsError: not a git repository.
+    """
+    from fleetgen.render import render_cluster_files
+    from fleetgen.render.base import RenderResult
+    from fleetgen.render.layout import cluster_key
+    from fleetgen.validate.engine import rest_of
+    from fleetgen.vcs.repo import blob_sha, open_repo
+
+    rendered, fleet = checked.rendered, checked.fleet
+    assert rendered is not None
+    output_dir = fleet.config.output_dir
+    prefix = output_dir + "/"
+    with open_repo(root) as repo:
+        if repo.read_file(sha, "fleetgen.yaml") != (root / "fleetgen.yaml").read_bytes():
+            return None
+        committed = repo.tree_blobs(sha, output_dir)
+    if not committed or any(mode == _SYMLINK_MODE for mode, _ in committed.values()):
+        return None
+    base_blobs = {file: blob for file, (_, blob) in committed.items()}
+    head_blobs = {prefix + f.path: blob_sha(f.content) for f in rendered.files}
+    differing = ({p for p, b in head_blobs.items() if base_blobs.get(p) != b}
+                 | {p for p, b in base_blobs.items() if head_blobs.get(p) != b})
+    changed = {cluster_key(p.removeprefix(prefix)) for p in differing} - {None}
+    if checked.complete:
+        bundles = [f for f in rendered.files if cluster_key(f.path) in changed]
+    else:  # (restored entries keep only some kinds: render the changed clusters' bundles again)
+        bundles = [f for c in fleet.clusters if (c.namespace, c.name) in changed
+                   for f in render_cluster_files(c, fleet.config, fleet.config_source)]
+    head = RenderResult(tuple(sorted([*bundles, *rest_of(rendered).files], key=lambda f: f.path)), rendered.clusters)
+    head_objects = objects_from_render(head, output_dir)
+    wanted = {prefix + f.path for f in head.files} | differing
+    read = objects_from_commit(root, sha, output_dir, head_files(head, output_dir, head_objects), only=wanted)
+    assert read is not None  # (no symlink: checked above)
+    base_objects, notes = read
+    if not base_objects and set(base_blobs) <= wanted:
+        return None  # (the committed output holds no object at all)
+    return head, base_objects, notes
+
+
+def _whole_plan(root: Path, base_ref: str, checked: PipelineOutcome) -> Plan:
+    """The plan from every object of both sides (the base as `load_base_objects` reads it)."""
+    from fleetgen.pipeline import PipelineOutcome, load_and_render
+
+    whole = checked if checked.complete else load_and_render(root)
+    if whole.rendered is None:  # (the second load fails only if a spec changed on disk meanwhile)
+        checked.result.extend(whole.result.findings)
+        _, sha, source, notes = load_base_objects(root, base_ref)
         return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)
     rendered = whole.rendered
     outcome = PipelineOutcome(whole.fleet, rendered, checked.result, complete=True, cached=checked.cached)
@@ -307,26 +390,35 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
     base_objects, sha, source, notes = load_base_objects(root, base_ref, head_files(rendered, output_dir, head_objects))
     plan = Plan(base_ref, sha, source, result=outcome.result, notes=tuple(notes), outcome=outcome)
     if source == "committed":
-        plan.result.extend(transition_findings(outcome, base_objects))
+        plan.result.extend(transition_findings(outcome.fleet, rendered, base_objects))
+    return _classified(root, plan, base_objects, head_objects)
+
+
+def _classified(root: Path, plan: Plan, base_objects: Sequence[PlanObject], head_objects: Sequence[PlanObject]) -> Plan:
+    """`plan` with its object changes grouped per cluster, and a note when fleet/ is stale."""
     changes = diff_objects(base_objects, head_objects, plan.result.findings)
     plan.clusters, plan.fleet_wide = group_changes(changes, base_objects, head_objects)
-    stale = _stale_output(root, outcome)
+    assert plan.outcome is not None
+    stale = _stale_output(root, plan.outcome)
     if stale:
         plan.notes = (*plan.notes, stale)
     return plan
 
 
-def transition_findings(outcome: PipelineOutcome, base_objects: Sequence[PlanObject]) -> list[Finding]:
+def transition_findings(fleet: Fleet, rendered: RenderResult, base_objects: Sequence[PlanObject]) -> list[Finding]:
     """Run the policy transition rules against the base objects the plan diffs.
 
     `run_pipeline(base_ref=...)` runs them against the base *specs rendered now*; when the base is
     the committed output directory (what the agent applies), a hand edit or an older fleetgen may
     make it differ, so the rules run again against exactly that base. Duplicate findings are
-    dropped by `CheckResult.sorted()`.
+    dropped by `CheckResult.sorted()`. The rules report only objects whose manifest differs
+    between the sides (`fleetgen.transitions`), so both may be the same part of the tree.
 
     Args:
-        outcome: the working tree's pipeline outcome (rendered).
-        base_objects: the committed base objects (`load_base_objects`).
+        fleet: the working tree's loaded fleet.
+        rendered: the working tree's rendering, every object of its files (or a part of it:
+            `compared_part`).
+        base_objects: the committed base objects of the same files (`load_base_objects`).
 
     Returns:
         Findings of the rules in TRANSITION_RULES that `fleetgen.policy` provides (none if it
@@ -338,15 +430,15 @@ def transition_findings(outcome: PipelineOutcome, base_objects: Sequence[PlanObj
     from fleetgen.sourcemap import SourceMap
 
     rules = [RULE_BY_ID[r] for r in sorted(TRANSITION_RULES) if r in RULE_BY_ID]
-    if not rules or outcome.rendered is None:
+    if not rules:
         return []
-    prefix = outcome.fleet.config.output_dir + "/"
+    prefix = fleet.config.output_dir + "/"
     by_file: dict[str, list[RenderedObject]] = {}
     for o in base_objects:
         by_file.setdefault(o.file, []).append(RenderedObject(o.manifest, SourceMap(o.file), cluster=o.cluster))
     files = tuple(OutputFile(path.removeprefix(prefix), b"", tuple(objs)) for path, objs in sorted(by_file.items()))
-    base = PolicyContext(outcome.fleet, RenderResult(files))
-    return run_rules(PolicyContext(outcome.fleet, outcome.rendered, base), rules)
+    base = PolicyContext(fleet, RenderResult(files))
+    return run_rules(PolicyContext(fleet, rendered, base), rules)
 
 
 def _stale_output(root: Path, outcome: PipelineOutcome) -> str:

@@ -125,6 +125,21 @@ def test_plan_deleted_spec_is_flagged_loudly(rendered_repo: Path, cli: Cli) -> N
     assert "> **DELETE cluster pve-demo**: the GitOps agent will delete the workload cluster and its machines." in md
 
 
+def test_plan_namespace_move_is_a_delete_and_a_create(rendered_repo: Path, cli: Cli) -> None:
+    """CAPI has no rename: the Cluster in the old namespace is deleted with its machines."""
+    edit(rendered_repo, PVE_SPEC, "  name: pve-demo\n", "  name: pve-demo\n  namespace: edge\n")
+    result = cli("--repo", str(rendered_repo), "plan")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1].startswith("2 clusters changed: 1 create, 1 delete")
+    assert "pve-demo (namespace clusters): delete" in result.stdout
+    assert "pve-demo (namespace edge): create" in result.stdout
+    assert f"  {DELETE_LINE}" in result.stdout.splitlines()
+    data = plan_json(cli, rendered_repo)
+    assert data["summary"]["deleted_clusters"] == ["pve-demo"]
+    old = next(c for c in data["clusters"] if c["namespace"] == "clusters")
+    assert {o["action"] for o in old["objects"]} == {"delete"}
+
+
 def test_plan_label_change_is_in_place(rendered_repo: Path, cli: Cli) -> None:
     edit(rendered_repo, KV_SPEC, "    env: demo\n", "    env: demo\n    team: platform\n")
     data = plan_json(cli, rendered_repo)
