@@ -23,7 +23,11 @@ Unchanged files are not rewritten (their inode and mtime stay), which keeps a re
 large fleet at milliseconds and keeps git's stat cache valid. The alternative, staging a whole
 new tree next to `out_dir` and swapping directories, was rejected: it rewrites every file, and
 POSIX has no atomic exchange of two directories in Python's standard library (two renames leave a
-window with no output directory). If the process is killed in step 3, each file is whole, old or
+window with no output directory). Only when there is no `out_dir` yet (a first render) is the
+tree staged whole, in a sibling directory (`.<name>.fleetgen-tmp-*`), and renamed to `out_dir`
+in one step: there is nothing to exchange, a reader sees no tree or the whole tree, and the
+temporary name and rename per file are saved; a staging directory a killed run left is removed
+by the next `write_tree`. If the process is killed in step 3, each file is whole, old or
 new, and leftover temporary or backup files are removed by the next `write_tree`. Files are not
 fsynced (that costs ~6 ms per file, seconds for a large fleet): after a power loss the tree is
 only as durable as the filesystem makes a rename, and since `fleet/` is regenerated from git,
@@ -40,6 +44,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -257,18 +263,66 @@ def _write_temp(target: Path, content: bytes, mode: int) -> Path:
     """
     fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_MARK}", dir=target.parent)
     try:
-        try:
-            view = memoryview(content)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
+        _write_fd(fd, content, mode)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
     return Path(name)
+
+
+def _write_fd(fd: int, content: bytes, mode: int) -> None:
+    """Write `content` to the descriptor in `os.write` calls, set its mode, close it."""
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def _staging_dirs(out_dir: Path) -> list[Path]:
+    """Staging directories of first writes (`_write_new_tree`) beside `out_dir`, left by killed runs."""
+    prefix = f".{out_dir.name}{TMP_MARK}"
+    try:
+        entries = list(os.scandir(out_dir.parent))
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)]
+
+
+def _write_new_tree(out_dir: Path, result: RenderResult) -> None:
+    """First write (`out_dir` does not exist): stage every file in a sibling directory, then
+    rename it to `out_dir` (one atomic rename). Files get FILE_MODE, directories the umask's.
+
+    Raises:
+        RenderError: a write or the rename failed; the staging directory and the parents
+            created for it were removed, no `out_dir` appeared.
+    """
+    created: list[Path] = []
+    staging = out_dir.parent / f".{out_dir.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    made = False
+    try:
+        _make_dirs(out_dir.parent, created, set())
+        os.mkdir(staging)
+        made = True
+        known = {staging}
+        for file in result.files:
+            target = staging.joinpath(*PurePosixPath(file.path).parts)
+            if target.parent not in known:
+                os.makedirs(target.parent, exist_ok=True)
+                known.update(target.parents)
+            _write_fd(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE),
+                      file.content, FILE_MODE)
+        os.rename(staging, out_dir)
+    except BaseException as err:
+        if made:
+            shutil.rmtree(staging, ignore_errors=True)
+        _discard((), created)
+        if isinstance(err, OSError):
+            raise RenderError(f"could not write {out_dir}: {err}; nothing was changed") from err
+        raise
 
 
 def _backup(target: Path) -> Path:
@@ -319,6 +373,8 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
     refused = refused_deletions(out_dir, result, allow_delete)
     if refused:
         raise ClusterDeletionRefused(refused, out_dir)
+    for staging in _staging_dirs(out_dir):
+        shutil.rmtree(staging, ignore_errors=True)
     if out_dir.is_dir():
         _cleanup_leftovers(out_dir)
     existing = scan_tree(out_dir)
@@ -337,6 +393,9 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
     removed = sorted(p for p in existing if p not in wanted)
     if not (added or changed or removed):
         return WriteReport((), (), (), unchanged)
+    if not out_dir.exists() and not out_dir.is_symlink():
+        _write_new_tree(out_dir, result)
+        return WriteReport(tuple(added), (), (), 0)
 
     changed_set = frozenset(changed)
     created_dirs: list[Path] = []

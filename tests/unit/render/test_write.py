@@ -264,3 +264,43 @@ def test_a_failed_write_leaves_no_temporary_file(written: Path, monkeypatch: pyt
     with pytest.raises(RenderError, match="nothing was changed"):
         write_tree(written, result_of({p: c + "more\n" for p, c in TREE.items()}), allow_delete=NOTHING)
     assert snapshot(written) == before  # dot-files included: no `.fleetgen-tmp-` file is left
+
+
+@pytest.mark.parametrize("fail", ["disk full", "ctrl-c"])
+def test_an_interrupted_first_write_leaves_no_output_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         fail: str) -> None:
+    """No fleet/ yet: the tree is staged beside it, so a failure halfway leaves nothing at all,
+    not a half tree the GitOps agent could apply (and no staging directory, no new parent)."""
+    out = tmp_path / "deploy" / "fleet"
+    real_write = os.write
+    calls = {"n": 0}
+
+    def failing(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError(28, "No space left on device") if fail == "disk full" else KeyboardInterrupt
+        return real_write(fd, data)
+
+    monkeypatch.setattr(write_mod.os, "write", failing)
+    with pytest.raises(RenderError if fail == "disk full" else KeyboardInterrupt):
+        write_tree(out, result_of(TREE), allow_delete=NOTHING)
+    assert calls["n"] == 4
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_first_write_appears_whole_and_a_killed_ones_staging_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "fleet"
+    killed = tmp_path / f".fleet{write_mod.TMP_MARK}1234-abcd"
+    (killed / "clusters").mkdir(parents=True)
+    (killed / "clusters" / "half.yaml").write_text("half\n")
+    kept = tmp_path / ".fleetx-notes"  # not a staging directory of `fleet`
+    kept.mkdir()
+
+    report = write_tree(out, result_of(TREE), allow_delete=NOTHING)
+
+    assert report.added == tuple(sorted(TREE))
+    assert contents(out) == {p: c.encode() for p, c in TREE.items()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fleetx-notes", "fleet"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {(out / d).stat().st_mode & 0o777 for d in ["", *dirs(out)]} == {0o777 & ~umask}
