@@ -31,7 +31,7 @@ from fleetgen.errors import ExitCode
               help="Extra schema directory searched before schemas/ (repeatable).")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Neither read nor write the cache of per-cluster results (.fleetgen-cache/); the findings are the same.")
-@click.option("-v", "--verbose", is_flag=True, help="Also show info findings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also report info findings (in every --format).")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
 def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None,

@@ -84,7 +84,9 @@ def _label_key_errors(key: str) -> tuple[str, ...]:
 
 
 def selector_errors(selector: object) -> list[str]:
-    """Problems that make `metav1.LabelSelectorAsSelector` fail (empty list if the selector parses)."""
+    """Problems that make `metav1.LabelSelectorAsSelector` fail (empty list if the selector parses):
+    matchLabels keys and values, and for each matchExpressions entry its key, its values and
+    whether their count fits the operator (apimachinery labels.NewRequirement)."""
     if selector is None:
         return []
     if not isinstance(selector, Mapping):
@@ -98,6 +100,9 @@ def selector_errors(selector: object) -> list[str]:
             errors.append(f"matchExpressions[{i}]: must be a mapping")
             continue
         op, values = req.get("operator"), req.get("values") or []
+        errors += [f"matchExpressions[{i}].key {req.get('key')!r}: {e}" for e in label_key_errors(req.get("key"))]
+        for j, value in enumerate(values):
+            errors += [f"matchExpressions[{i}].values[{j}] {value!r}: {e}" for e in label_value_errors(value)]
         if op in ("In", "NotIn") and not values:
             errors.append(f"matchExpressions[{i}]: for 'in', 'notin' operators, values set can't be empty")
         elif op in ("Exists", "DoesNotExist") and values:

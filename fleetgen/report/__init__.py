@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from fleetgen.findings import CheckResult
+from fleetgen.findings import CheckResult, Severity
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -29,10 +29,17 @@ def resolve_format(name: str) -> str:
 def write_report(result: CheckResult, fmt: str, stream: TextIO, *, verbose: bool = False) -> None:
     """Write `result` to `stream` in format `fmt` (one of FORMATS or `auto`).
 
+    Info findings (e.g. "this object kind was not schema-checked") are written only when
+    `verbose`, in every format: a clean fleet gives no GitHub notice or SARIF note on each pull
+    request, and the JSON summary counts what the report lists.
+
     Raises:
         ValueError: unknown format (the CLI restricts choices, so this is a bug).
     """
     fmt = resolve_format(fmt)
+    if not verbose and fmt != "text" and any(f.severity is Severity.INFO for f in result.findings):
+        result = CheckResult([f for f in result.findings if f.severity is not Severity.INFO],
+                             result.objects_checked, result.files_checked)
     if fmt == "text":
         from fleetgen.report.text import write_text
 

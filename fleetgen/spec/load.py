@@ -124,6 +124,9 @@ _KNOWN_FIELDS = _all_aliases()
 
 
 def _short(value: Any) -> str:
+    """A value as the user wrote it in YAML (`null`, `true`, not Python's `None`, `True`), cut to 60."""
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -142,6 +142,11 @@ def _label_key_valid(key: str) -> str:
     return key
 
 
+def _selector_key(key: str) -> str:
+    _label_key(key)  # (fleetgen's own labels, e.g. cluster-name, may be selected on)
+    return key
+
+
 def _label_value(value: str) -> str:
     if len(value) > 63 or not _LABEL_VALUE.match(value):
         raise ValueError(f"{_show(value)}: a label value must be at most 63 alphanumerics, '-', '_' or '.', "
@@ -172,18 +177,23 @@ def _ip(value: str) -> str:
 
 
 def _ip_range(value: str) -> str:
-    """An IP, an `a-b` range or a CIDR, as CAPMOX/in-cluster IPAM accept them."""
+    """An IP, an `a-b` range or a CIDR, as CAPMOX/in-cluster IPAM accept them; a range's two ends
+    are one family, in order."""
     try:
         if "-" in value:
             start, end = (ipaddress.ip_address(p.strip()) for p in value.split("-", 1))
-            if start.version != end.version or int(end) < int(start):
-                raise ValueError
         elif "/" in value:
             ipaddress.ip_network(value, strict=False)
+            return value
         else:
             ipaddress.ip_address(value)
+            return value
     except ValueError:
         raise ValueError(f"{_show(value)} is not an IP address, an a-b range or a CIDR") from None
+    if start.version != end.version:
+        raise ValueError(f"{_show(value)}: the range mixes IPv{start.version} and IPv{end.version}")
+    if int(end) < int(start):
+        raise ValueError(f"{_show(value)}: the range ends before it starts; write {end}-{start}")
     return value
 
 
@@ -419,11 +429,33 @@ class ClusterSpec(_Model):
 
 
 class LabelSelectorRequirement(_Model):
-    """One `matchExpressions` entry of a label selector."""
+    """One `matchExpressions` entry of a label selector.
 
-    key: str = Field(min_length=1)
+    The key must be a label key and every value a label value; In/NotIn need values,
+    Exists/DoesNotExist take none. Otherwise `metav1.LabelSelectorAsSelector` fails and CAPI's
+    ClusterResourceSet webhook rejects the object.
+
+    Raises:
+        ValueError: (as a spec finding at the key, value or entry) one of those is broken.
+
+    Source:
+        k8s.io/apimachinery/pkg/labels/selector.go (`NewRequirement`: validateLabelKey,
+        validateLabelValue, the operator's value count).
+    """
+
+    key: Annotated[str, AfterValidator(_selector_key)] = Field(min_length=1)
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[str] = Field(default_factory=list)
+    values: list[Annotated[str, AfterValidator(_label_value)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _values_fit_operator(self) -> LabelSelectorRequirement:
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise ValueError(f"operator {self.operator} needs at least one value "
+                             "(for 'in', 'notin' operators, values set can't be empty)")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise ValueError(f"operator {self.operator} takes no values "
+                             "(values set must be empty for exists and does not exist)")
+        return self
 
 
 class LabelSelector(_Model):

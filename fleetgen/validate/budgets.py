@@ -361,8 +361,9 @@ def _check_fleet_bundles(fleet: Fleet, rendered: RenderResult) -> list[Finding]:
         out.append(Finding(
             RULE_FLEET_BUNDLE, severity,
             f"Fleet bundle {_rendered_path(fleet, path)}/ ({len(est.files)} files, {human_bytes(est.json_bytes)} as JSON) "
-            f"is about {human_bytes(size)} compressed, {limit}: its Helm release Secret would take about "
-            f"{human_bytes(est.helm_release_bytes)} and the Bundle about {human_bytes(est.bundle_bytes)}",
+            f"would be stored in objects of up to about {human_bytes(size)}, {limit}: its Helm release Secret "
+            f"(every file twice, gzip + base64) about {human_bytes(est.helm_release_bytes)}, the Bundle about "
+            f"{human_bytes(est.bundle_bytes)}",
             position, pointer=pointer, object=ref, rendered=Position(_rendered_path(fleet, path)),
             hint="move large addons out of this bundle (fewer clusters per namespace, or a Helm chart via Fleet "
                  "HelmOp), or store bundles in OCI (GitRepo.spec.ociRegistrySecret); see rancher/fleet#1650, #3482"))

@@ -475,14 +475,38 @@ def test_name_not_rfc1123_and_nothing_written_anywhere(repo: Path, name: str, me
          "metadata.labels['cluster.x-k8s.io/cluster-name']: label cluster.x-k8s.io/cluster-name is set by fleetgen"),
         (CALICO, "      cni: calico", '      cni: "-calico"', "cni:",
          "spec.clusterSelector.matchLabels.cni: '-calico': a label value must be"),
+        (CALICO, "      cni: calico", "      cni: calico\n    matchExpressions:\n      - {key: 'bad key!', operator: Exists}",
+         "bad key!", "spec.clusterSelector.matchExpressions[0].key: label key 'bad key!': name must be 1-63 alphanumerics"),
+        (CALICO, "      cni: calico", "      cni: calico\n    matchExpressions:\n      - {key: env, operator: NotIn, values: ['a b']}",
+         "NotIn", "spec.clusterSelector.matchExpressions[0].values[0]: 'a b': a label value must be"),
+        (CALICO, "      cni: calico", "      cni: calico\n    matchExpressions:\n      - {key: env, operator: In}",
+         "operator: In", "spec.clusterSelector.matchExpressions[0]: operator In needs at least one value"),
+        (CALICO, "      cni: calico", "      cni: calico\n    matchExpressions:\n      - {key: env, operator: Exists, values: [x]}",
+         "operator: Exists", "spec.clusterSelector.matchExpressions[0]: operator Exists takes no values"),
     ],
-    ids=["value", "key", "reserved-key", "selector-value"],
+    ids=["value", "key", "reserved-key", "selector-value", "selector-expression-key", "selector-expression-value",
+         "selector-in-without-values", "selector-exists-with-values"],
 )
 def test_bad_label_is_reported_at_its_own_line(repo: Path, rel: str, old: str, new: str, needle: str,
                                                message: str) -> None:
     """A label problem points at the label's line, not at the `labels:` key above it."""
     edit(repo, rel, old, new)
     assert_rejected(repo, [(rel, line_of(repo, rel, needle), message)])
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("10.10.10.20-10.10.10.10", "spec.proxmox.ipv4.addresses[0]: '10.10.10.20-10.10.10.10': the range ends before "
+                                    "it starts; write 10.10.10.10-10.10.10.20"),
+        ("10.10.10.10-fd00::1", "spec.proxmox.ipv4.addresses[0]: '10.10.10.10-fd00::1': the range mixes IPv4 and IPv6"),
+        ("10.10.10.300", "spec.proxmox.ipv4.addresses[0]: '10.10.10.300' is not an IP address, an a-b range or a CIDR"),
+    ],
+    ids=["reversed", "mixed-family", "not-an-address"],
+)
+def test_bad_node_address_range_says_what_is_wrong(repo: Path, new: str, message: str) -> None:
+    edit(repo, PVE, "addresses: [10.10.10.10-10.10.10.20]", f"addresses: [{new}]")
+    assert_rejected(repo, [(PVE, line_of(repo, PVE, "addresses:"), message)])
 
 
 @pytest.mark.parametrize(

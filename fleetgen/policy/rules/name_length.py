@@ -14,12 +14,20 @@ full name), which the API server accepts but people reading `kubectl get md` wil
 this rule warns about that, and reports an error if a name the renderer would produce is still not
 a valid label value.
 
+On KubeVirt, CAPK creates the control plane's load-balancer Service itself, named
+`<KubevirtCluster name>-lb` (fleetgen names the KubevirtCluster after the cluster). A Service name
+is a DNS-1035 label: at most 63 characters, starting with a letter. A cluster name of 61-63
+characters, or one starting with a digit, passes every webhook but the Service can never be
+created, so the control plane never gets an endpoint: an error.
+
 Severity: error for invalid names; warning for names that will be shortened.
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/webhooks/cluster.go and
     internal/webhooks/machinedeployment.go ("must be a valid label value"); label value syntax from
-    k8s.io/apimachinery/pkg/util/validation/validation.go (`IsValidLabelValue`).
+    k8s.io/apimachinery/pkg/util/validation/validation.go (`IsValidLabelValue`, `IsDNS1035Label`);
+    kubernetes-sigs/cluster-api-provider-kubevirt pkg/loadbalancer/loadbalancer.go
+    (`NewLoadBalancer`: `name := ctx.KubevirtCluster.Name + "-lb"`).
 
 Failing example (warning: the 67-character `<cluster>-<pool>` becomes a shortened, hashed name)::
 
@@ -40,14 +48,24 @@ Passing example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.labels import LABEL_VALUE_MAX, label_value_errors
 
+if TYPE_CHECKING:
+    from fleetgen.spec.load import LoadedCluster
+
 CONTROL_PLANE_STEM = "control-plane"
+
+#: CAPK's suffix for the control plane's load-balancer Service (`<KubevirtCluster name>-lb`).
+KUBEVIRT_LB_SUFFIX = "-lb"
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_MAX = 63
 
 
 def _renderer_naming() -> Callable[[str, str], str] | None:
@@ -75,6 +93,8 @@ class NameLengthRule:
             for problem in label_value_errors(name):
                 yield spec_finding(self, cluster.source, "/metadata/name",
                                    f"cluster name {name!r} must be a valid label value: {problem}")
+            if cluster.spec.spec.hypervisor == "kubevirt":
+                yield from self._kubevirt_service_name(cluster)
             derived = [("/metadata/name", CONTROL_PLANE_STEM, "KubeadmControlPlane")]
             derived += [(f"/spec/workers/{i}/name", pool.name, "MachineDeployment")
                         for i, pool in enumerate(cluster.spec.spec.workers)]
@@ -92,6 +112,21 @@ class NameLengthRule:
                                        f"it will be rendered as {final!r}",
                                        severity=Severity.WARNING,
                                        hint="shorten the cluster or pool name to keep object names readable")
+
+    def _kubevirt_service_name(self, cluster: LoadedCluster) -> Iterator[Finding]:
+        """An error when CAPK's `<cluster>-lb` Service name is not a DNS-1035 label."""
+        service = f"{cluster.name}{KUBEVIRT_LB_SUFFIX}"
+        if len(service) > _DNS1035_MAX:
+            problem = f"is {len(service)} characters, over the {_DNS1035_MAX} a Service name allows"
+        elif not _DNS1035_LABEL.match(service):
+            problem = "must start with a lower-case letter (a Service name is a DNS-1035 label)"
+        else:
+            return
+        yield spec_finding(self, cluster.source, "/metadata/name",
+                           f"CAPK names the control plane's load-balancer Service {service!r}, which {problem}; "
+                           "the Service cannot be created and the control plane never gets an endpoint",
+                           hint=f"use a KubeVirt cluster name of at most {_DNS1035_MAX - len(KUBEVIRT_LB_SUFFIX)} "
+                                "characters that starts with a letter")
 
 
 RULE = NameLengthRule()

@@ -16,7 +16,8 @@ What is reported (the value itself is never printed):
 * a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
 * a URL with a password (`https://user:pass@host/...`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
-  `xox?-...`, Proxmox `PVEAPIToken=...`, JWTs).
+  `xox?-...`, Proxmox `PVEAPIToken=...`, JWTs), label values included (a label key such as
+  `vault.io/secret` is not itself a finding).
 
 A `v1 Secret` with `data`/`stringData` in an addon's files is reported once, as a whole, by
 `no-inline-secrets` (addon payload validation, `fleetgen.validate.payload`); this rule does not
@@ -76,7 +77,9 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"PVEAPIToken=\S+=[0-9a-fA-F-]{36}"), "a Proxmox API token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
 )
-_SKIP_KEYS = frozenset({"labels"})  # label values cannot hold credentials; keys like vault.io/secret are common
+#: Mappings whose keys are not field names: label keys like `vault.io/secret` are common, so only
+#: their values are matched against the token formats (a `ghp_...` token is a valid label value).
+_LABEL_KEYS = frozenset({"labels"})
 
 _FIX = ("secrets must not be committed: create the Secret out of band and reference it by name "
         "(spec.proxmox.credentialsRef, gitops.secretRef)")
@@ -123,14 +126,20 @@ def scan_data(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
     """`scan_data` into `found`: a mapping's or a list's values, recursively."""
     if isinstance(data, dict):
-        skip = _SKIP_KEYS
+        skip: frozenset[str] = frozenset()
         if data.get("kind") == "Secret" and data.get("apiVersion") == "v1":
-            skip = skip | {"data", "stringData"}  # reported as a whole by `no-inline-secrets`
+            skip = frozenset({"data", "stringData"})  # reported as a whole by `no-inline-secrets`
         env_name = data.get("name")
         if _is_secret_key(env_name) and _real_value(data.get("value")):
             found.append((f"{pointer}/value", f"the value of {env_name!r}"))
         for key, value in data.items():
             if key in skip:
+                continue
+            if key in _LABEL_KEYS and isinstance(value, dict):
+                for label, label_value in value.items():
+                    reason = _value_reason(label_value) if isinstance(label_value, str) else None
+                    if reason:
+                        found.append((f"{pointer}/{escape_token(key)}/{escape_token(str(label))}", reason))
                 continue
             if _is_secret_key(key) and _real_value(value):
                 found.append((f"{pointer}/{escape_token(key)}", f"a value for the credential-like key {key!r}"))

@@ -56,6 +56,16 @@ def test_selector_errors_and_emptiness() -> None:
     assert not selector_is_empty({"matchLabels": {"a": "b"}})
 
 
+def test_selector_errors_check_expression_keys_and_values_like_new_requirement() -> None:
+    errors = selector_errors({"matchExpressions": [{"key": "bad key!", "operator": "DoesNotExist"},
+                                                   {"key": "env", "operator": "NotIn", "values": ["ok", "bad value!"]}]})
+    assert len(errors) == 2
+    assert errors[0].startswith("matchExpressions[0].key 'bad key!': name part must consist of alphanumeric")
+    assert errors[1].startswith("matchExpressions[1].values[1] 'bad value!': a valid label must be")
+    assert selector_errors({"matchExpressions": [{"key": "cluster.x-k8s.io/cluster-name", "operator": "In",
+                                                  "values": ["a"]}]}) == []
+
+
 def test_format_selector_like_kubectl() -> None:
     sel = {"matchLabels": {"b": "2", "a": "1"},
            "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "demo"]},

@@ -66,10 +66,25 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"url": "ssh://git@example.com/x"}, []),
     ({"args": ["--token=ghp_" + "a" * 36]}, ["/args/0"]),
     ({"automountServiceAccountToken": True}, []),
+    ({"metadata": {"labels": {"token": "ghp_" + "a" * 36, "team": "a"}}}, ["/metadata/labels/token"]),
+    ({"workers": [{"labels": {"aws/key": "AKIAIOSFODNN7EXAMPLE"}}]}, ["/workers/0/labels/aws~1key"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
-        "url-password", "url-user-only", "github-token-in-list", "bool-value"])
+        "url-password", "url-user-only", "github-token-in-list", "bool-value", "token-as-label-value",
+        "aws-key-as-pool-label-value"])
 def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
     assert [pointer for pointer, _ in scan_data(data)] == hits
+
+
+def test_no_inline_credentials_token_in_a_cluster_label_points_at_the_label(tmp_path: Path) -> None:
+    """Regression: label values were never scanned, so a token in a label reached fleet/ unreported."""
+    token = "ghp_" + "Ab3" * 12
+    root = write_fleet(tmp_path, clusters={"kv-a.yaml": kubevirt_cluster(labels={"env": "demo", "ci-token": token})})
+    fleet, problems = load_fleet(root)
+    assert problems == []
+    [finding] = run_rules(PolicyContext(fleet, RenderResult(())), ["no-inline-credentials"])
+    assert finding.pointer == "/metadata/labels/ci-token" and "(a GitHub token)" in finding.message
+    assert finding.position.file == "clusters/kv-a.yaml" and finding.position.line > 0
+    assert token not in finding.message
 
 
 def test_no_inline_credentials_real_cni_manifests_pass(upstream: Path) -> None:

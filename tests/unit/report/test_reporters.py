@@ -65,3 +65,19 @@ def test_sarif_report_results_reference_declared_rules() -> None:
         assert rule_ids[res["ruleIndex"]] == res["ruleId"]
     region = run["results"][1]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 12, "startColumn": 5}
+
+
+def test_info_findings_only_with_verbose_in_every_format() -> None:
+    """Regression: json, github and sarif listed info findings without -v (a notice on every PR)."""
+    result = _result()
+    result.add(Finding("schema-unknown-kind", Severity.INFO, "Installation default: no schema, not checked",
+                       Position("crs/calico/calico-installation.yaml", 1, 1)))
+    for fmt in ("text", "json", "github", "sarif"):
+        quiet, loud = io.StringIO(), io.StringIO()
+        write_report(result, fmt, quiet)
+        write_report(result, fmt, loud, verbose=True)
+        assert "no schema, not checked" not in quiet.getvalue(), fmt
+        assert "no schema, not checked" in loud.getvalue(), fmt
+    summary = io.StringIO()
+    write_report(result, "json", summary)
+    assert json.loads(summary.getvalue())["summary"]["infos"] == 0

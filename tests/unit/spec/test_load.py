@@ -90,8 +90,11 @@ def test_load_fleet_unknown_field_suggests_spelling(tmp_path: Path) -> None:
          "metadata.name: '../../etc' is not an RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit"),
         ("  kubevirt:\n    image: quay.io/capk/ubuntu-2404-container-disk:v1.33.1\n", "", 5,
          "spec: hypervisor is 'kubevirt' but the spec.kubevirt block is missing"),
+        ("replicas: 3", "replicas: true", 12, "spec.workers[0].replicas: input should be a valid integer, got true"),
+        ("  name: a\n", "  name: a\n  labels: ~\n", 5, "metadata.labels: expected a mapping, got null"),
     ],
-    ids=["quantity-gb", "negative", "string-int", "unknown-hypervisor", "path-traversal-name", "missing-hypervisor-block"],
+    ids=["quantity-gb", "negative", "string-int", "unknown-hypervisor", "path-traversal-name", "missing-hypervisor-block",
+         "bool-as-yaml", "null-as-yaml"],
 )
 def test_load_fleet_bad_value_one_finding_at_line(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
     text = SPEC.format(name="a")
