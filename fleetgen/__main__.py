@@ -1,5 +1,5 @@
 """`python -m fleetgen` runs the CLI."""
 
-from fleetgen.cli import main
+from fleetgen.cli import run
 
-main()
+run()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -144,6 +145,34 @@ def main(argv: list[str] | None = None) -> None:
         if collecting:
             gc.enable()
     sys.exit(int(rv) if isinstance(rv, int) else ExitCode.OK)
+
+
+def run() -> NoReturn:
+    """The `fleetgen` console script and `python -m fleetgen`: `main`, then a fast process exit.
+
+    The exit code is `main`'s. stdout and stderr are flushed and the atexit handlers run, then
+    the process ends with `os._exit`, skipping the interpreter's teardown of the heap a run built
+    (about 40 ms of a 0.5 s `validate` over 1,000 clusters). Tests and library callers use `main`,
+    which raises SystemExit as usual.
+    """
+    import atexit
+
+    try:
+        main()
+        code = int(ExitCode.OK)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = int(exc.code or 0)
+        else:  # sys.exit("message"), as Python reports it
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # reader gone (`fleetgen plan | head`), or closed
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def repo_root(ctx: click.Context) -> Path:
