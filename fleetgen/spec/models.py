@@ -381,13 +381,13 @@ class ProxmoxSpec(_Model):
     allowed_nodes: list[Annotated[str, AfterValidator(_hostname)]] = Field(default_factory=list)
     credentials_ref: ObjectReference | None = None
     vip_interface: Annotated[str, AfterValidator(_ifname)] | None = None
+    """Network interface kube-vip binds the control-plane address to; auto-detected when unset."""
     full: bool = True
     """Full clone (true, upstream default) or linked clone of the VM template (CAPMOX `full`)."""
     format: Literal["raw", "qcow2", "vmdk"] | None = None
     """Disk format of a full clone (CAPMOX `format`); upstream rejects it on linked clones."""
     storage: str | None = Field(default=None, min_length=1)
     """Proxmox storage for a full clone's disks (CAPMOX `storage`); upstream rejects it on linked clones."""
-    """Network interface kube-vip binds the control-plane address to; auto-detected when unset."""
 
 
 class MachineHealthCheckSpec(_Model):
