@@ -157,15 +157,11 @@ def run() -> NoReturn:
     """
     import atexit
 
+    code = int(ExitCode.OK)
     try:
         main()
-        code = int(ExitCode.OK)
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = int(exc.code or 0)
-        else:  # sys.exit("message"), as Python reports it
-            print(exc.code, file=sys.stderr)
-            code = 1
+    except SystemExit as exc:  # how `main` always ends, with one of DESIGN.md's (int) exit codes
+        code = int(exc.code or 0)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
