@@ -21,9 +21,10 @@ pkg/apiserver/schema/cel/validation.go):
   `oldSelf` being `optional.none()`.
 * Messages: `message`, else the evaluated `messageExpression` (when it yields a non-blank
   one-line string), else `failed rule: <rule>`; the path is the rule's place plus `fieldPath`.
-* Schema defaults are *not* applied first (the API server would): a rule reading a field the
-  rendered object leaves to a default fails with "no such key", so generated output must spell
-  out fields its rules depend on (e.g. CAPMOX `full: true` next to `format`).
+* Schema defaults are applied first, to the object and to the old one, as the API server applies
+  them when it decodes a custom resource (`fleetgen.validate.defaulting`): a rule reading a field
+  the object leaves to its default sees the default (CAPMOX `self.full || !has(self.format)`
+  passes without `full`, which defaults to true).
 
 Runtime errors that depend on the data ("no such key", index out of range, a function rejecting
 its argument) are `cel` errors, as on the server. A rule this evaluator cannot compile or run
@@ -55,6 +56,7 @@ from fleetgen.render.base import RenderedObject
 from fleetgen.sourcemap import join_pointer, pointer_to_path
 from fleetgen.validate import cel_k8s
 from fleetgen.validate.cel_lib import cel
+from fleetgen.validate.defaulting import with_defaults
 
 log = logging.getLogger(__name__)
 
@@ -438,10 +440,12 @@ def check_cel(
     """Evaluate every CEL rule of the schema at every place of the object it applies to.
 
     Args:
-        obj: the rendered object (its `manifest` is validated; findings point at its spec origin).
+        obj: the rendered object (its `manifest`, with the schema's defaults applied, is
+            validated; findings point at its spec origin).
         schema: the JSON schema of the object's apiVersion/kind (see `compile_rules`).
-        old: the same object rendered from the git base ref, as a plain manifest dict, or None
-            for a new object; transition rules (`oldSelf`) run only where it has a correlated value.
+        old: the same object rendered from the git base ref, as a plain manifest dict (defaulted
+            the same way), or None for a new object; transition rules (`oldSelf`) run only where
+            it has a correlated value.
         transition_only: evaluate only the rules that read `oldSelf` (what a base revision adds to
             a check without one; rules that cannot be compiled are not reported again).
 
@@ -461,16 +465,17 @@ def check_cel(
     compiled = compile_rules(schema)
     if compiled._root is None:
         return []
-    run = _Run(obj, transition_only)
-    run.walk(compiled._root, obj.manifest, old, old is not None, [])
+    run = _Run(obj, with_defaults(obj.manifest, schema), transition_only)
+    run.walk(compiled._root, run.manifest, with_defaults(old, schema) if old is not None else None, old is not None, [])
     return run.findings
 
 
 class _Run:
     """State of one `check_cel` call: the object, its findings, rules already warned about."""
 
-    def __init__(self, obj: RenderedObject, transition_only: bool = False) -> None:
+    def __init__(self, obj: RenderedObject, manifest: dict[str, Any], transition_only: bool = False) -> None:
         self.obj = obj
+        self.manifest = manifest  # (obj.manifest with the schema's defaults applied)
         self.transition_only = transition_only
         self.findings: list[Finding] = []
         self.warned: set[int] = set()
@@ -599,7 +604,7 @@ class _Run:
         """
         if rule.field_steps:
             return pointer
-        value: Any = self.obj.manifest
+        value: Any = self.manifest
         for part in parts:
             try:
                 value = value[part]

@@ -249,11 +249,17 @@ def test_proxmox_machine_template_format_with_full_false_fails(pmt_schema: dict[
     assert findings[0].position == Position("clusters/x.yaml", 1, 1)
 
 
-def test_proxmox_machine_template_format_without_full_fails(pmt_schema: dict[str, Any]) -> None:
+def test_proxmox_machine_template_format_without_full_passes_full_defaults_true(pmt_schema: dict[str, Any]) -> None:
+    # The API server defaults `full` (CRD default: true) before it runs the rule, so this is accepted.
+    assert "full" not in proxmox_machine_template(format="qcow2")["spec"]["template"]["spec"]
     obj = rendered(proxmox_machine_template(format="qcow2"))
-    assert messages(check_cel(obj, pmt_schema)) == [
-        "spec.template.spec: Must set full=true when specifying format (no such key: full)"
-    ]
+    assert check_cel(obj, pmt_schema) == []
+
+
+def test_proxmox_machine_template_format_with_full_null_passes(pmt_schema: dict[str, Any]) -> None:
+    # `full` is not nullable: the server replaces the null with the default before validating.
+    obj = rendered(proxmox_machine_template(format="qcow2", full=None))
+    assert check_cel(obj, pmt_schema) == []
 
 
 def test_proxmox_machine_template_format_with_full_true_passes(pmt_schema: dict[str, Any]) -> None:
