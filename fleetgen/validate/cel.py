@@ -173,7 +173,6 @@ class _Node:
     items: _Node | None = None
     additional: _Node | None = None
     map_keys: tuple[str, ...] = ()
-    key_defaults: dict[str, Any] = field(default_factory=dict)
     typed: bool = False
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
@@ -292,12 +291,6 @@ def _merge(
             node.items = child
             if schema.get("x-kubernetes-list-type") == "map":
                 node.map_keys = tuple(schema.get("x-kubernetes-list-map-keys") or ())
-                item_props = items.get("properties") or {}
-                node.key_defaults = {
-                    k: item_props[k]["default"]
-                    for k in node.map_keys
-                    if isinstance(item_props.get(k), dict) and "default" in item_props[k]
-                }
     additional = schema.get("additionalProperties")
     if isinstance(additional, dict):
         child = _build(additional, f"{path}{{*}}", rules, typed_memo)
@@ -521,7 +514,7 @@ class _Run:
         def key_of(item: Any) -> tuple[Any, ...] | None:
             if not isinstance(item, dict):
                 return None
-            return tuple(repr(item.get(k, node.key_defaults.get(k))) for k in node.map_keys)
+            return tuple(repr(item.get(k)) for k in node.map_keys)  # (defaulted keys are present)
 
         by_key: dict[tuple[Any, ...], Any] = {}
         for item in old:

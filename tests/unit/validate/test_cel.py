@@ -770,6 +770,16 @@ def test_check_cel_map_list_correlated_by_key_fails_on_shrink() -> None:
     ]
 
 
+def test_check_cel_map_list_key_left_to_its_default_correlates() -> None:
+    # The API server defaults the key before correlating: an item without `name` is the "net0" one.
+    schema = _map_list_schema("map")
+    schema["properties"]["spec"]["properties"]["pools"]["items"]["properties"]["name"]["default"] = "net0"
+    new = {"spec": {"pools": [{"size": 1}]}}
+    old = {"spec": {"pools": [{"name": "net0", "size": 5}]}}
+    findings = check_cel(rendered(new), schema, old=old)
+    assert [(f.message, f.pointer) for f in findings] == [("spec.pools[0].size: cannot shrink", "/spec/pools/0/size")]
+
+
 def test_check_cel_map_list_new_item_skips_transition_rule() -> None:
     new = {"spec": {"pools": [{"name": "c", "size": 1}]}}
     old = {"spec": {"pools": [{"name": "a", "size": 5}]}}
