@@ -297,6 +297,30 @@ def _nullable(out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def unwrap_nullable(schema: Any) -> tuple[Any, bool]:
+    """Read a node of a schema as (the schema of its non-null values, whether null is allowed).
+
+    The inverse of what `_nullable` writes, for readers that walk schemas by `properties`/`items`
+    (CEL rules, defaulting): a CRD's `nullable: true`, a `type` list with `"null"`, and the
+    `{"anyOf": [{"type": "null"}, <schema>]}` wrapper (unambiguous: a structural CRD cannot
+    declare a type inside `anyOf`).
+
+    Args:
+        schema: a node of a generated JSON schema or of a CRD `openAPIV3Schema`.
+
+    Returns:
+        (`schema`, nullable), or the wrapped schema and True for the `anyOf` wrapper.
+    """
+    if not isinstance(schema, dict):
+        return schema, False
+    any_of = schema.get("anyOf")
+    if (len(schema) == 1 and isinstance(any_of, list) and len(any_of) == 2
+            and any_of[0] == {"type": "null"} and isinstance(any_of[1], dict)):
+        return any_of[1], True
+    typ = schema.get("type")
+    return schema, schema.get("nullable") is True or (isinstance(typ, list) and "null" in typ)
+
+
 def _strict(out: dict[str, Any]) -> None:
     """Deny fields the API server would prune (see the module docstring)."""
     if out.get("x-kubernetes-preserve-unknown-fields") is True or "additionalProperties" in out:

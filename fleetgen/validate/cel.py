@@ -53,6 +53,7 @@ from typing import Any
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.render.base import RenderedObject
+from fleetgen.schemas.convert import unwrap_nullable
 from fleetgen.sourcemap import join_pointer, pointer_to_path
 from fleetgen.validate import cel_k8s
 from fleetgen.validate.cel_lib import cel
@@ -257,6 +258,7 @@ def _schema_key(schema: dict[str, Any]) -> Any:
 
 
 def _build(schema: Any, path: str, rules: list[CelRule], typed_memo: dict[int, bool]) -> _Node | None:
+    schema, _ = unwrap_nullable(schema)  # (a typeless nullable node comes wrapped in anyOf)
     if not isinstance(schema, dict):
         return None
     node = _Node(schema=schema)
@@ -395,6 +397,7 @@ def parse_field_path(field_path: str) -> tuple[str, ...]:
 
 def _needs_typing(schema: Any, memo: dict[int, bool]) -> bool:
     """True if values under this schema convert to non-JSON CEL types (double, duration, ...)."""
+    schema, _ = unwrap_nullable(schema)
     if not isinstance(schema, dict):
         return False
     key = id(schema)
@@ -680,6 +683,7 @@ def _to_cel(value: Any, schema: dict[str, Any]) -> Any:
     Source: k8s.io/apiserver pkg/cel/common/values.go (UnstructuredToVal): number -> double;
     string formats duration, date, date-time, byte -> duration, timestamp, bytes.
     """
+    schema, _ = unwrap_nullable(schema)
     if value is None or not isinstance(schema, dict):
         return value
     types = _types(schema)

@@ -25,6 +25,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleetgen.schemas.convert import unwrap_nullable
+
 
 @dataclass
 class _Defaults:
@@ -72,15 +74,17 @@ def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
 
 
 def _build(schema: Any) -> _Defaults | None:
+    schema, _ = unwrap_nullable(schema)
     if not isinstance(schema, dict):
         return None
     props = schema.get("properties")
     node = _Defaults()
     if isinstance(props, dict):
         node.declared = frozenset(props)
-        node.defaults = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
-        node.nullable = frozenset(k for k, p in props.items() if isinstance(p, dict) and p.get("nullable") is True)
-        for name, sub in props.items():
+        unwrapped = {k: unwrap_nullable(p) for k, p in props.items()}
+        node.defaults = {k: p["default"] for k, (p, _) in unwrapped.items() if isinstance(p, dict) and "default" in p}
+        node.nullable = frozenset(k for k, (_, nullable) in unwrapped.items() if nullable)
+        for name, (sub, _) in unwrapped.items():
             child = _build(sub)
             if child is not None:
                 node.properties[name] = child

@@ -669,6 +669,32 @@ def _object_schema(node: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": {"spec": node}}
 
 
+def _converted_nullable_untyped_schema() -> dict[str, Any]:
+    """A typeless nullable node (preserve-unknown-fields + oneOf), which the converter wraps in anyOf."""
+    from fleetgen.schemas.convert import openapi_to_json_schema
+
+    extra = {
+        "x-kubernetes-preserve-unknown-fields": True,
+        "nullable": True,
+        "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
+        "default": {"a": 1},
+        "x-kubernetes-validations": [{"rule": "!has(self.a) || self.a > 0", "message": "a must be positive"}],
+    }
+    converted = openapi_to_json_schema(
+        {"type": "object", "properties": {"spec": {"type": "object", "properties": {"extra": extra}}}},
+        api_version="example.com/v1", kind="Thing",
+    )
+    assert "anyOf" in converted["properties"]["spec"]["properties"]["extra"]  # (the form under test)
+    return converted
+
+
+def test_check_cel_rule_on_a_converted_nullable_typeless_node_runs() -> None:
+    schema = _converted_nullable_untyped_schema()
+    findings = check_cel(rendered({"apiVersion": "example.com/v1", "kind": "Thing", "spec": {"extra": {"a": -1}}}), schema)
+    assert messages(findings) == ["spec.extra: a must be positive"]
+    assert check_cel(rendered({"apiVersion": "example.com/v1", "kind": "Thing", "spec": {"extra": None}}), schema) == []
+
+
 def test_check_cel_message_expression_used_for_message() -> None:
     schema = _object_schema(
         {

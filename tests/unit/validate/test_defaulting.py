@@ -109,3 +109,30 @@ def test_inserted_defaults_are_fresh_copies(registry: SchemaRegistry) -> None:
     assert a["status"] == {"observedGeneration": -1} and a["spec"]["timeout"] == "60s"
     a["status"]["observedGeneration"] = 3
     assert b["status"] == {"observedGeneration": -1}
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "string", "default": "x", "nullable": True},  # as in a CRD
+        {"type": ["string", "null"], "default": "x"},  # as fleetgen.schemas.convert widens a type
+        {"anyOf": [{"type": "null"}, {"default": "x", "allOf": [{"minLength": 1}]}]},  # ... or wraps a typeless one
+    ],
+    ids=["crd-nullable", "converted-type-list", "converted-anyof"],
+)
+def test_null_on_a_nullable_field_is_kept(prop: dict[str, Any]) -> None:
+    schema = {"type": "object", "properties": {"a": prop, "b": {"type": "string", "default": "y"}}}
+    assert with_defaults({"a": None, "b": None}, schema) == {"a": None, "b": "y"}
+    assert with_defaults({}, schema) == {"a": "x", "b": "y"}
+
+
+def test_default_of_a_converted_nullable_typeless_node_applies() -> None:
+    from fleetgen.schemas.convert import openapi_to_json_schema
+
+    extra = {"x-kubernetes-preserve-unknown-fields": True, "nullable": True, "oneOf": [{"required": ["a"]}], "default": {"a": 1}}
+    schema = openapi_to_json_schema(
+        {"type": "object", "properties": {"spec": {"type": "object", "properties": {"extra": extra}}}},
+        api_version="example.com/v1", kind="Thing",
+    )
+    assert with_defaults({"spec": {}}, schema) == {"spec": {"extra": {"a": 1}}}
+    assert with_defaults({"spec": {"extra": None}}, schema) == {"spec": {"extra": None}}
