@@ -57,7 +57,7 @@ from fleetgen.schemas.convert import unwrap_nullable
 from fleetgen.sourcemap import join_pointer, pointer_to_path
 from fleetgen.validate import cel_k8s
 from fleetgen.validate.cel_lib import cel
-from fleetgen.validate.defaulting import with_defaults
+from fleetgen.validate.defaulting import Defaults, apply_defaults, defaults_tree
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,7 @@ class CompiledRules:
 
     rules: tuple[CelRule, ...]
     _root: _Node | None = None
+    _defaults: Defaults | None = None
 
     @property
     def unsupported(self) -> list[CelRule]:
@@ -230,7 +231,7 @@ def compile_rules(schema: dict[str, Any]) -> CompiledRules:
     rules: list[CelRule] = []
     typed_memo: dict[int, bool] = {}
     root = _build(schema, "", rules, typed_memo)
-    compiled = CompiledRules(tuple(rules), root if root is not None and not root.empty else None)
+    compiled = CompiledRules(tuple(rules), root if root is not None and not root.empty else None, defaults_tree(schema))
     _COMPILED[key] = (schema, compiled)
     return compiled
 
@@ -461,8 +462,9 @@ def check_cel(
     compiled = compile_rules(schema)
     if compiled._root is None:
         return []
-    run = _Run(obj, with_defaults(obj.manifest, schema), transition_only)
-    run.walk(compiled._root, run.manifest, with_defaults(old, schema) if old is not None else None, old is not None, [])
+    defaults = compiled._defaults
+    run = _Run(obj, apply_defaults(defaults, obj.manifest), transition_only)
+    run.walk(compiled._root, run.manifest, apply_defaults(defaults, old), old is not None, [])
     return run.findings
 
 

@@ -1,6 +1,7 @@
 """Structural defaulting: the `default` values of a CRD schema filled in, as the API server does.
 
-Owns: applying a schema's `default`s to an object (`with_defaults`), the way the Kubernetes API
+Owns: applying a schema's `default`s to an object (`with_defaults`, or `defaults_tree` once per
+schema and `apply_defaults` per object), the way the Kubernetes API
 server does when it decodes a custom resource (the request body on create and update, and the
 stored old object), before any validation runs. CEL rules therefore see defaulted values: CAPMOX's
 `self.full || !has(self.format)` passes on a machine template that sets `format` and leaves
@@ -29,23 +30,19 @@ from fleetgen.schemas.convert import unwrap_nullable
 
 
 @dataclass
-class _Defaults:
+class Defaults:
     """A schema node with defaults at or below it (the defaulting tree: default-free subtrees left out)."""
 
     defaults: dict[str, Any] = field(default_factory=dict)
     nullable: frozenset[str] = frozenset()
     declared: frozenset[str] = frozenset()
-    properties: dict[str, _Defaults] = field(default_factory=dict)
-    items: _Defaults | None = None
-    additional: _Defaults | None = None
+    properties: dict[str, Defaults] = field(default_factory=dict)
+    items: Defaults | None = None
+    additional: Defaults | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.defaults or self.properties or self.items or self.additional)
-
-
-_TREES: dict[int, tuple[dict[str, Any], _Defaults | None]] = {}
-_MAX_TREES = 1024
 
 
 def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
@@ -64,36 +61,38 @@ def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
     Source:
         k8s.io/apiextensions-apiserver pkg/apiserver/schema/defaulting/algorithm.go (Default).
     """
-    hit = _TREES.get(id(schema))
-    if hit is None or hit[0] is not schema:
-        if len(_TREES) >= _MAX_TREES:
-            _TREES.clear()  # bound memory when many ad-hoc schemas pass through
-        hit = _TREES[id(schema)] = (schema, _build(schema))
-    tree = hit[1]
+    return apply_defaults(defaults_tree(schema), value)
+
+
+def apply_defaults(tree: Defaults | None, value: Any) -> Any:
+    """`with_defaults` with a tree from `defaults_tree` (None: `value` itself)."""
     return value if tree is None else _apply(tree, value)
 
 
-def _build(schema: Any) -> _Defaults | None:
+def defaults_tree(schema: Any) -> Defaults | None:
+    """The defaults of a schema as a tree to apply many times (`apply_defaults`); None when the
+    schema has no `default` anywhere. Callers that check many objects against one schema build it
+    once (`fleetgen.validate.cel.compile_rules` keeps it with the schema's compiled rules)."""
     schema, _ = unwrap_nullable(schema)
     if not isinstance(schema, dict):
         return None
     props = schema.get("properties")
-    node = _Defaults()
+    node = Defaults()
     if isinstance(props, dict):
         node.declared = frozenset(props)
         unwrapped = {k: unwrap_nullable(p) for k, p in props.items()}
         node.defaults = {k: p["default"] for k, (p, _) in unwrapped.items() if isinstance(p, dict) and "default" in p}
         node.nullable = frozenset(k for k, (_, nullable) in unwrapped.items() if nullable)
         for name, (sub, _) in unwrapped.items():
-            child = _build(sub)
+            child = defaults_tree(sub)
             if child is not None:
                 node.properties[name] = child
-    node.items = _build(schema.get("items"))
-    node.additional = _build(schema.get("additionalProperties"))
+    node.items = defaults_tree(schema.get("items"))
+    node.additional = defaults_tree(schema.get("additionalProperties"))
     return None if node.empty else node
 
 
-def _apply(node: _Defaults, value: Any) -> Any:
+def _apply(node: Defaults, value: Any) -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] | None = None
         for key, default in node.defaults.items():
