@@ -203,6 +203,12 @@ Quantity = Annotated[str, _not_a_number("a Kubernetes quantity", "4Gi"), AfterVa
 #: Kubernetes labels (apimachinery validation.IsQualifiedName keys, IsValidLabelValue values), each
 #: checked on its own so that a problem is reported at its key's line.
 Labels = dict[Annotated[str, AfterValidator(_label_key_valid)], Annotated[str, AfterValidator(_label_value)]]
+#: The `matchLabels` of a selector: like `Labels`, but fleetgen's own labels may be selected on
+#: (the rendered Cluster carries `cluster.x-k8s.io/cluster-name`).
+SelectorLabels = dict[Annotated[str, AfterValidator(_selector_key)], Annotated[str, AfterValidator(_label_value)]]
+#: A name the API server validates as a DNS-1123 subdomain (apimachinery `IsDNS1123Subdomain`:
+#: Secrets, StorageClasses), e.g. `pve.credentials.prod`.
+DnsSubdomain = Annotated[str, AfterValidator(_dns_subdomain)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 IPAddress = Annotated[str, AfterValidator(_ip)]
 IPRange = Annotated[str, AfterValidator(_ip_range)]
@@ -305,7 +311,8 @@ class Taint(_Model):
     """
 
     key: Annotated[str, AfterValidator(_taint_key)]
-    value: Annotated[str, AfterValidator(_label_value)] | None = Field(default=None, min_length=1)
+    value: Annotated[str, AfterValidator(_label_value)] | None = None
+    """Optional; an empty value is valid (a label value may be empty)."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -343,8 +350,8 @@ class KubevirtSpec(_Model):
     image: Annotated[str, AfterValidator(_image)]
     """containerDisk image booted by every machine, e.g. quay.io/capk/ubuntu-2404-container-disk:v1.33.1."""
     control_plane_service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
-    storage_class: Name | None = None
-    """StorageClass of root disks when a machine sets diskSize (DataVolume from the image)."""
+    storage_class: DnsSubdomain | None = None
+    """StorageClass (a DNS subdomain, e.g. csi.ceph.rbd) of root disks when a machine sets diskSize (DataVolume from the image)."""
 
 
 class Endpoint(_Model):
@@ -365,7 +372,8 @@ class IPv4Config(_Model):
 class ObjectReference(_Model):
     """A reference to a Secret by name (and namespace) — never inline secret values."""
 
-    name: Name
+    name: DnsSubdomain
+    """The Secret's name: a DNS subdomain, as for every Secret (e.g. pve.credentials.prod)."""
     namespace: Name | None = None
 
 
@@ -461,7 +469,7 @@ class LabelSelectorRequirement(_Model):
 class LabelSelector(_Model):
     """A Kubernetes label selector (CRS `spec.clusterSelector`); must not be empty."""
 
-    match_labels: Labels = Field(default_factory=dict)
+    match_labels: SelectorLabels = Field(default_factory=dict)
     match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
 
     @model_validator(mode="after")
