@@ -9,7 +9,9 @@ across the whole fleet and reports, for every pair of clusters on the same `spec
 
 * overlapping `spec.proxmox.ipv4.addresses` entries;
 * a control-plane endpoint inside the other cluster's node addresses;
-* two clusters with the same control-plane endpoint.
+* two clusters with the same control-plane endpoint;
+* a control-plane endpoint that is the other cluster's gateway (kube-vip would answer for the
+  router of that subnet; a VIP equal to its own cluster's gateway is `proxmox-vip-in-range`'s).
 
 The finding is reported on the later cluster (by namespace and name) and names the other one.
 Clusters are compared by bridge name only: keep bridge names distinct across separate Proxmox
@@ -159,6 +161,25 @@ class ProxmoxIpOverlapRule:
             yield spec_finding(self, clusters[b].source, _HOST,
                                f"{host} is inside {ra}, the node addresses of {_where(clusters[a], _address(i))} "
                                f"on bridge {bridge}; IPAM would hand the VIP to one of its nodes")
+        yield from self._vip_is_gateway(bridge, clusters)
+
+    def _vip_is_gateway(self, bridge: str, clusters: list[LoadedCluster]) -> Iterator[Finding]:
+        """One finding per cluster whose VIP is the gateway of another cluster on the bridge (the first one)."""
+        gateways: dict[object, list[int]] = defaultdict(list)
+        for owner, cluster in enumerate(clusters):
+            gateway = parse_ip(_px(cluster).ipv4.gateway)
+            if gateway is not None:
+                gateways[gateway].append(owner)
+        for b, cluster in enumerate(clusters):
+            px = _px(cluster)
+            vip = parse_ip(px.control_plane_endpoint.host)
+            if vip is None or vip == parse_ip(px.ipv4.gateway):
+                continue
+            others = [a for a in gateways.get(vip, ()) if a != b]
+            if others:
+                yield spec_finding(self, cluster.source, _HOST,
+                                   f"{vip} is the gateway of {_where(clusters[others[0]], '/spec/proxmox/ipv4/gateway')} "
+                                   f"on bridge {bridge}; kube-vip would take over the gateway's address")
 
 
 RULE = ProxmoxIpOverlapRule()

@@ -28,6 +28,21 @@ def test_proxmox_ip_overlap_three_clusters_report_on_later_ones() -> None:
     assert len(findings) == 3  # b overlaps a; c overlaps a and b
 
 
+def test_proxmox_ip_overlap_vip_equal_to_other_clusters_gateway_fails_on_the_vip() -> None:
+    text = (proxmox_cluster("pve-a", gateway="10.10.10.254")
+            + proxmox_cluster("pve-b", host="10.10.10.254", addresses=["10.10.10.40-10.10.10.50"], gateway="10.10.10.1"))
+    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert finding.pointer == "/spec/proxmox/controlPlaneEndpoint/host"
+    assert finding.message.startswith("spec.proxmox.controlPlaneEndpoint.host: 10.10.10.254 is the gateway of cluster clusters/pve-a (case.yaml:")
+    assert finding.message.endswith("on bridge vmbr0; kube-vip would take over the gateway's address")
+
+
+def test_proxmox_ip_overlap_vip_equal_to_own_gateway_left_to_vip_in_range() -> None:
+    text = proxmox_cluster("pve-a") + proxmox_cluster("pve-b", host="10.10.10.1", addresses=["10.10.10.40-10.10.10.50"])
+    assert run_rules(context_from_yaml(text), ["proxmox-ip-overlap"]) == []
+    assert [f.rule_id for f in run_rules(context_from_yaml(text), ["proxmox-vip-in-range"])] == ["proxmox-vip-in-range"]
+
+
 def test_proxmox_ip_overlap_different_bridges_pass() -> None:
     text = proxmox_cluster("pve-a") + proxmox_cluster("pve-b", bridge="vmbr1")
     assert run_rules(context_from_yaml(text), ["proxmox-ip-overlap"]) == []
