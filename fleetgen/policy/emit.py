@@ -36,10 +36,16 @@ def spec_finding(rule: Rule, source: SourceMap, pointer: str, problem: str, *,
 
     Returns:
         A Finding whose message is `<field path>: <problem>`, positioned at the field (or its
-        nearest ancestor present in the file, e.g. a default from fleetgen.yaml).
+        nearest ancestor present in the file). When the value comes from another file (a default
+        from fleetgen.yaml, shared by many clusters), the message names the spec it was merged
+        into: `<field path> of clusters/b.yaml (from defaults): <problem>`, so each affected
+        cluster gets its own finding.
     """
     path = pointer_to_path(pointer) or "(document)"
-    return Finding(rule.id, severity or rule.severity, f"{path}: {problem}", source.lookup(pointer),
+    position = source.lookup(pointer)
+    if position.file != source.file:
+        path = f"{path} of {source.file} (from defaults)"
+    return Finding(rule.id, severity or rule.severity, f"{path}: {problem}", position,
                    pointer=pointer, hint=hint)
 
 
