@@ -160,7 +160,7 @@ def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],
     from fleetgen.findings import Severity
     from fleetgen.render import render_cluster_files
     from fleetgen.render.layout import cluster_key
-    from fleetgen.spec.discover import discover_addon_dirs, discover_cluster_files
+    from fleetgen.spec.discover import ADDON_FILE, discover_addon_dirs, discover_cluster_files
     from fleetgen.spec.load import Fleet, _duplicate_names, load_addon, load_cluster, load_config
 
     def fails(problems: list[Finding]) -> bool:
@@ -185,6 +185,8 @@ def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],
         raise _NoBase
     addons = []
     for addon_dir in discover_addon_dirs(base_root):
+        if not (addon_dir / ADDON_FILE).exists():
+            continue  # not an addon at the base revision (reported there, not here)
         addon, problems = load_addon(base_root, addon_dir)
         if addon is None or fails(problems):
             raise _NoBase

@@ -51,8 +51,12 @@ def discover_cluster_files(root: Path) -> list[Path]:
 
 
 def discover_addon_dirs(root: Path) -> list[Path]:
-    """Every crs/<addon>/ folder that holds an addon.yaml, sorted by name."""
+    """Every crs/<addon>/ folder, sorted by name: each one is an addon (hidden folders excepted).
+
+    A folder without an addon.yaml is listed too (`load_addon` reports it), rather than its addon
+    silently disappearing from the fleet, e.g. after a rename to addon.yml.
+    """
     base = root / ADDONS_DIR
     if not base.is_dir():
         return []
-    return sorted(p for p in base.iterdir() if (p / ADDON_FILE).is_file())
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))

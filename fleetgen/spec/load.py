@@ -456,6 +456,18 @@ def _safe_resource(addon_dir: Path, name: str) -> Path | None:
     return path
 
 
+def _no_addon_file(root: Path, addon_dir: Path) -> Finding:
+    """The finding for a crs/<addon>/ folder without addon.yaml (at a misnamed addon file when there is one)."""
+    folder = _rel(root, addon_dir)
+    misnamed = sorted(p.name for p in addon_dir.glob("[Aa]ddon.*") if p.is_file())
+    message = f"{folder}/ has no {ADDON_FILE}: every folder under {ADDONS_DIR}/ is one addon, described by its {ADDON_FILE}"
+    if misnamed:
+        return Finding("spec", Severity.ERROR, f"{message}; rename {misnamed[0]} to {ADDON_FILE}",
+                       Position(f"{folder}/{misnamed[0]}", 1, 1))
+    return Finding("spec", Severity.ERROR, f"{message}; add one, or move the folder out of {ADDONS_DIR}/",
+                   Position(folder))
+
+
 def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Finding]]:
     """Load crs/<addon>/addon.yaml and the resource files it lists.
 
@@ -465,6 +477,8 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
     """
     path = addon_dir / ADDON_FILE
     rel = _rel(root, path)
+    if not path.exists() and not path.is_symlink():
+        return None, [_no_addon_file(root, addon_dir)]
     raw, problems = _read(root, path, rel)
     if raw is None:
         return None, problems

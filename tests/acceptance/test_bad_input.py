@@ -735,6 +735,13 @@ def test_addon_yaml_symlink_outside_the_repository_is_refused(repo: Path) -> Non
     assert_rejected(repo, [(CALICO, 1, "symlink to a file outside the repository")])
 
 
+def test_addon_yaml_misnamed_addon_yml_is_reported_not_skipped(repo: Path) -> None:
+    (repo / CALICO).rename(repo / "crs/calico/addon.yml")
+    assert_rejected(repo, [("crs/calico/addon.yml", 1,
+                            "crs/calico/ has no addon.yaml: every folder under crs/ is one addon, described by its "
+                            "addon.yaml; rename addon.yml to addon.yaml")])
+
+
 def test_addon_resource_missing(repo: Path) -> None:
     edit(repo, CALICO, "- calico-installation.yaml", "- calico-install.yaml")
     assert_rejected(

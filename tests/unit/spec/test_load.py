@@ -161,3 +161,15 @@ def test_deep_merge_keeps_key_order_and_never_shares_the_defaults() -> None:
     merged["spec"]["labels"]["c"] = "3"
     assert defaults == {"spec": {"version": "v1.30.2", "workers": [{"name": "md-0"}], "labels": {"a": "1"}}, "kind": "ClusterSpec"}
     assert spec["spec"]["labels"] == {"b": "2"}
+
+
+def test_load_fleet_addon_folder_without_addon_yaml_is_one_finding_hidden_folders_skipped(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"a.yaml": SPEC.format(name="a")})
+    (root / "crs" / "notes").mkdir(parents=True)
+    (root / "crs" / "notes" / "calico.yaml").write_text("kind: ConfigMap\n")
+    (root / "crs" / ".templates").mkdir()
+    fleet, findings = load_fleet(root)
+    assert fleet.addons == ()
+    assert [(str(f.position), f.rule_id, f.message) for f in findings] == [
+        ("crs/notes", "spec", "crs/notes/ has no addon.yaml: every folder under crs/ is one addon, described by its "
+                              "addon.yaml; add one, or move the folder out of crs/")]
