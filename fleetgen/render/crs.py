@@ -230,10 +230,10 @@ def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tup
     text = raw.decode("utf-8")
     pieces = split_documents(text)
     ptr = f"/spec/resources/{index}"
-    key_bytes = len(data_key(resource).encode()) + len(".part-000")
     for n, (line, piece) in enumerate(pieces, start=1):
         size = len(piece.encode())
-        if size + key_bytes > CONFIGMAP_LIMIT_BYTES:
+        # the API server counts the data values only (ValidateConfigMap: totalSize += len(value))
+        if size > CONFIGMAP_LIMIT_BYTES:
             findings.append(Finding(
                 RULE_PAYLOAD_SIZE, Severity.ERROR,
                 f"spec.resources[{index}]: {resource} document {n} (line {line}) is {size} bytes; a ConfigMap holds "

@@ -227,6 +227,18 @@ def test_single_document_over_1mib_is_a_payload_size_finding(tmp_path: Path) -> 
     assert not [f for f in result.files if f.path.startswith("addons/")]
 
 
+def test_single_document_of_exactly_1mib_is_shipped_the_data_key_does_not_count(tmp_path: Path) -> None:
+    # ValidateConfigMap sums the values only: a 1 MiB document fits, whatever its key's length
+    exact = configmap_doc("exact", CONFIGMAP_LIMIT_BYTES)
+    assert len(exact.encode()) == CONFIGMAP_LIMIT_BYTES
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"exact": (addon_yaml("exact", ["exact.yaml"]), {"exact.yaml": exact})})
+    objects, findings = render_addon(load_addon(root, "exact"), "clusters")
+    assert findings == []
+    [cm] = [o.manifest for o in objects if o.manifest["kind"] == "ConfigMap"]
+    assert list(cm["data"].values()) == [exact]
+
+
 def test_secret_with_data_in_payload_is_refused(tmp_path: Path) -> None:
     payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\n"
                "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: x}\nstringData: {token: hunter2}\n")
