@@ -18,7 +18,9 @@ Rules (all positioned at the payload file, line and column of the offending fiel
 * `addon-schema` (error): a document is not a mapping, lacks `apiVersion`, `kind` or `metadata.name`,
   does not match the strict core schema (wrong type, unknown field, missing required field), or uses a
   built-in API group with an apiVersion/kind that the cluster's Kubernetes version does not serve
-  (e.g. `policy/v1beta1 PodSecurityPolicy` on 1.33).
+  (e.g. `policy/v1beta1 PodSecurityPolicy` on 1.33), or has metadata `ValidateObjectMeta` rejects: a bad
+  label key or value, a bad annotation key, annotations over 262144 bytes in total, a namespace that
+  is not a DNS-1123 label.
 * `addon-schema` (info): a kind from a non-built-in group (a CRD instance such as
   `operator.tigera.io/v1 Installation`) whose CRD no addon ships: it is not checked, and its CRD must
   already exist in the workload cluster. When some addon ships the CRD, nothing is reported. A kind
@@ -47,6 +49,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +57,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fleetgen.findings import Finding, ObjectRef, Position, Severity
+from fleetgen.policy.labels import label_key_errors, label_value_errors
+from fleetgen.sourcemap import escape_token
 from fleetgen.spec.load import Fleet, LoadedAddon
 from fleetgen.validate import kube_schemas
 from fleetgen.yamlio import Document, YamlLoadError, load_yaml
@@ -214,6 +219,56 @@ def _identity(doc: Document, index: int, file: str) -> list[Finding]:
     return out
 
 
+#: Total bytes of an object's annotations, keys plus values (apimachinery `TotalAnnotationSizeLimitB`).
+ANNOTATIONS_MAX_BYTES = 262_144
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _object_meta(doc: Document) -> list[Finding]:
+    """What `ValidateObjectMeta` rejects in labels, annotations and namespace (not the name: its rule depends on the kind).
+
+    Labels: each key a qualified name, each value a label value; annotations: each key a qualified
+    name, keys plus values at most 262144 bytes in total; namespace: a DNS-1123 label.
+
+    Source:
+        k8s.io/apimachinery pkg/api/validation/objectmeta.go (`ValidateObjectMetaAccessor`,
+        `ValidateAnnotations`, `ValidateAnnotationsSize`) and pkg/apis/meta/v1/validation
+        (`ValidateLabels`). The API server rejects the object, so the ClusterResourceSet fails.
+    """
+    obj = doc.data
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return []
+    label = _label(obj)
+    out: list[Finding] = []
+
+    def add(pointer: str, text: str) -> None:
+        out.append(Finding(RULE_SCHEMA, Severity.ERROR, f"{label}: {text}", doc.source.lookup(pointer),
+                           pointer=pointer, object=_ref(obj)))
+
+    for field in ("labels", "annotations"):
+        values = meta.get(field)
+        if not isinstance(values, dict):
+            continue  # a wrong type is the core schema's finding
+        for key, value in values.items():
+            pointer = f"/metadata/{field}/{escape_token(str(key))}"
+            for problem in label_key_errors(key):
+                add(pointer, f"metadata.{field} key {str(key)[:80]!r}: {problem}")
+            if field == "labels":
+                for problem in label_value_errors(value):
+                    add(pointer, f"metadata.labels[{str(key)[:80]!r}]: {problem}")
+        if field == "annotations":
+            total = sum(len(str(k).encode()) + len(v.encode() if isinstance(v, str) else b"") for k, v in values.items())
+            if total > ANNOTATIONS_MAX_BYTES:
+                add("/metadata/annotations", f"metadata.annotations: {total} bytes in total, over the {ANNOTATIONS_MAX_BYTES} "
+                                             "bytes (256 KiB) the API server accepts")
+    namespace = meta.get("namespace")
+    if isinstance(namespace, str) and not _DNS_LABEL.match(namespace):
+        add("/metadata/namespace", f"metadata.namespace {namespace[:80]!r}: must be a DNS-1123 label (at most 63 "
+                                   "lower-case alphanumerics or '-', starting and ending alphanumeric)")
+    return out
+
+
 def _secret(doc: Document, file: str) -> Finding | None:
     """A v1 Secret carrying values -> `no-inline-secrets`."""
     obj = doc.data
@@ -277,6 +332,7 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                                    doc.source.lookup(""), pointer=""))
                 continue
             out.extend(_identity(doc, index, file))
+            out.extend(_object_meta(doc))
             secret = _secret(doc, file)
             if secret is not None:
                 out.append(secret)

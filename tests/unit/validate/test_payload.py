@@ -415,3 +415,29 @@ def test_core_schema_is_self_contained_and_strict() -> None:
 def test_validate_core_unknown_kind_raises_schema_not_found() -> None:
     with pytest.raises(SchemaNotFoundError):
         kube_schemas.validate_core({"apiVersion": "example.com/v1", "kind": "Thing"}, "v1.33.1")
+
+
+def test_check_payloads_object_meta_labels_annotations_namespace_rejected_by_the_api_server(tmp_path: Path) -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${NAMESPACE}\n"
+            "  labels:\n    app: " + "a" * 64 + "\n    'bad key!': x\n    ok: fine\n"
+            "  annotations:\n    example.com/blob: " + "x" * 262_144 + "\ndata: {a: b}\n")
+    fleet = make_fleet(tmp_path, {"meta": {"meta.yaml": text}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [
+        ("crs/meta/meta.yaml", 5, 3, "addon-schema", "error"),    # namespace
+        ("crs/meta/meta.yaml", 7, 5, "addon-schema", "error"),    # label value over 63
+        ("crs/meta/meta.yaml", 8, 5, "addon-schema", "error"),    # label key
+        ("crs/meta/meta.yaml", 10, 3, "addon-schema", "error"),   # annotations over 256 KiB
+    ]
+    messages = sorted(f.message for f in findings)
+    assert any("metadata.namespace '${NAMESPACE}': must be a DNS-1123 label" in m for m in messages)
+    assert any("metadata.labels['app']: must be no more than 63 characters" in m for m in messages)
+    assert any("metadata.labels key 'bad key!'" in m for m in messages)
+    assert any("metadata.annotations: 262160 bytes in total, over the 262144 bytes" in m for m in messages)
+
+
+def test_check_payloads_annotations_of_exactly_256_kib_pass(tmp_path: Path) -> None:
+    key = "example.com/blob"
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations:\n    "
+            f"{key}: {'x' * (262_144 - len(key))}\ndata: {{a: b}}\n")
+    assert check_payloads(make_fleet(tmp_path, {"meta": {"meta.yaml": text}})) == []
