@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fleetgen.findings import Finding, ObjectRef, Severity
+from fleetgen.findings import Finding, ObjectRef, Position, Severity
 from fleetgen.render.base import RenderedObject
 from fleetgen.sourcemap import escape_token
 from fleetgen.spec import models
@@ -219,6 +219,29 @@ def _secret_finding(doc: Document, file: str) -> Finding | None:
              "and refer to it by name")
 
 
+def _separator_findings(text: str, file: str) -> list[Finding]:
+    """A `---` line followed by anything but spaces or a comment -> one `parse` error per line.
+
+    YAML allows `--- {a: b}`, but the ClusterResourceSet controller splits payloads with
+    apimachinery's YAMLReader, which fails the whole resource on such a line.
+
+    Source:
+        k8s.io/apimachinery pkg/util/yaml/decoder.go (`YAMLReader.Read`: "invalid Yaml document
+        separator"), used by cluster-api util/yaml `ToUnstructured` for CRS payloads.
+    """
+    out = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("---"):
+            rest = line[3:].strip()
+            if rest and not rest.startswith("#"):
+                out.append(Finding(
+                    "parse", Severity.ERROR,
+                    f"yaml: {rest[:40]!r} after the document separator '---': the ClusterResourceSet controller "
+                    "rejects the resource (invalid Yaml document separator); put it on the next line",
+                    Position(file, n, 4)))
+    return out
+
+
 def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tuple[list[tuple[int, str]], list[Finding]]:
     """Split one payload file into documents and check it: YAML syntax, inline Secrets, size."""
     rel = _payload_path(addon, resource)
@@ -228,6 +251,7 @@ def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tup
         return [], [err.finding]
     findings = [f for f in (_secret_finding(d, rel) for d in docs) if f is not None]
     text = raw.decode("utf-8")
+    findings.extend(_separator_findings(text, rel))
     pieces = split_documents(text)
     ptr = f"/spec/resources/{index}"
     for n, (line, piece) in enumerate(pieces, start=1):

@@ -290,3 +290,15 @@ def test_strategy_is_rendered_as_written(tmp_path: Path, strategy: str, expected
                       addons={"x": (addon_yaml("x", ["x.yaml"], strategy=strategy), {"x.yaml": "kind: List\n"})})
     objects, _ = render_addon(load_addon(root, "x"), "ns")
     assert objects[-1].manifest["spec"]["strategy"] == expected
+
+
+def test_content_after_document_separator_is_a_parse_error_at_its_line(tmp_path: Path) -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: x}\ndata: {a: b}\n"
+            "--- # a comment is fine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: two, namespace: x}\n"
+            "--- {apiVersion: v1, kind: ConfigMap, metadata: {name: three, namespace: x}}\n")
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"sep": (addon_yaml("sep", ["sep.yaml"]), {"sep.yaml": text})})
+    objects, findings = render_addon(load_addon(root, "sep"), "clusters")
+    assert objects == []
+    assert [(f.rule_id, f.severity, str(f.position)) for f in findings] == [("parse", Severity.ERROR, "crs/sep/sep.yaml:9:4")]
+    assert "invalid Yaml document separator" in findings[0].message
