@@ -13,6 +13,7 @@ only in the controller's log. These checks move that failure to the pull request
 Rules (all positioned at the payload file, line and column of the offending field, e.g.
 `crs/calico/calico.yaml:4123:9`):
 
+* A file that is one JSON array of objects is read as those objects, as the CRS controller does.
 * `parse` (error): the file is not valid YAML (the position of the syntax error); its objects are
   not checked further.
 * `addon-schema` (error): a document is not a mapping, lacks `apiVersion`, `kind` or `metadata.name`,
@@ -58,7 +59,7 @@ from typing import Any
 
 from fleetgen.findings import Finding, ObjectRef, Position, Severity
 from fleetgen.policy.labels import label_key_errors, label_value_errors
-from fleetgen.sourcemap import escape_token
+from fleetgen.sourcemap import SourceMap, escape_token
 from fleetgen.spec.load import Fleet, LoadedAddon
 from fleetgen.validate import kube_schemas
 from fleetgen.yamlio import Document, YamlLoadError, load_yaml
@@ -93,6 +94,25 @@ def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) ->
         cache.popitem(last=False)
 
 
+def _json_list_items(docs: tuple[Document, ...], raw: bytes) -> tuple[Document, ...]:
+    """A file that is one JSON array (`[{...}, {...}]`) -> one Document per element, positions kept.
+
+    Source:
+        cluster-api internal/controllers/clusterresourceset/clusterresourceset_helpers.go
+        (`objsFromYamlData`: a payload that `isJSONList` is unmarshalled as a list of objects).
+    """
+    if len(docs) != 1 or not isinstance(docs[0].data, list) or not raw.lstrip().startswith(b"["):
+        return docs
+    source = docs[0].source
+    out = []
+    for i, item in enumerate(docs[0].data):
+        prefix = f"/{i}"
+        positions = {ptr[len(prefix):]: pos for ptr, pos in source.positions.items()
+                     if ptr == prefix or ptr.startswith(prefix + "/")}
+        out.append(Document(item, SourceMap(source.file, positions)))
+    return tuple(out)
+
+
 def _parse(file: str, raw: bytes) -> _Parsed:
     """Parse one payload file (memoized by path and content digest)."""
     digest = hashlib.sha256(raw).hexdigest()
@@ -102,7 +122,7 @@ def _parse(file: str, raw: bytes) -> _Parsed:
         _parse_cache.move_to_end(key)
         return hit
     try:
-        parsed = _Parsed(tuple(load_yaml(raw, file, allow_empty=True)), digest)
+        parsed = _Parsed(_json_list_items(tuple(load_yaml(raw, file, allow_empty=True)), raw), digest)
     except YamlLoadError as err:
         parsed = _Parsed((), digest, err.finding)
     _remember(_parse_cache, key, parsed, _PARSE_CACHE_SIZE)

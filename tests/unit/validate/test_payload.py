@@ -441,3 +441,11 @@ def test_check_payloads_annotations_of_exactly_256_kib_pass(tmp_path: Path) -> N
     text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations:\n    "
             f"{key}: {'x' * (262_144 - len(key))}\ndata: {{a: b}}\n")
     assert check_payloads(make_fleet(tmp_path, {"meta": {"meta.yaml": text}})) == []
+
+
+def test_check_payloads_json_list_file_checks_each_object_at_its_line(tmp_path: Path) -> None:
+    text = ('[\n  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one", "namespace": "x"}, "data": {"a": "b"}},\n'
+            '  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "two", "namespace": "x"}, "data": {"a": 1}}\n]\n')
+    findings = check_payloads(make_fleet(tmp_path, {"list": {"list.json": text}}))
+    assert triples(findings) == [("crs/list/list.json", 3, 101, "addon-schema", "error")]
+    assert findings[0].message.startswith("v1 ConfigMap two: ")
