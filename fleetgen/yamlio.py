@@ -120,8 +120,9 @@ def _fail(file: str, message: str, line0: int = -1, col0: int = -1) -> YamlLoadE
 class _Builder:
     """Turns a composed node graph into plain data while recording positions."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, merge_keys: bool = False) -> None:
         self.file = file
+        self.merge_keys = merge_keys
         self.source = SourceMap(file)
         self._constructor = yaml.constructor.SafeConstructor()
 
@@ -177,10 +178,14 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             inner = stack + (id(node),)
+            merged: list[yaml.Node] = []
             for knode, vnode in node.value:
                 if knode.tag == _MERGE:
-                    raise _fail(self.file, "yaml: merge keys (<<) are not supported in fleetgen files; write the fields out",
-                                knode.start_mark.line, knode.start_mark.column)
+                    if not self.merge_keys:
+                        raise _fail(self.file, "yaml: merge keys (<<) are not supported in fleetgen files; write the fields out",
+                                    knode.start_mark.line, knode.start_mark.column)
+                    merged.append(vnode)
+                    continue
                 if not isinstance(knode, yaml.ScalarNode):
                     raise _fail(self.file, "yaml: mapping keys must be plain scalars", knode.start_mark.line, knode.start_mark.column)
                 key = knode.value if knode.tag in (_STR, _TIMESTAMP) else self._scalar(knode)
@@ -194,6 +199,8 @@ class _Builder:
                     raise _fail(self.file, f"yaml: duplicate key {key!r}{where}", mark.line, mark.column)
                 positions[child] = Position(file, mark.line + 1, mark.column + 1)
                 out[key] = self.build(vnode, child, inner)
+            for vnode in merged:
+                self._merge(out, vnode, pointer, inner)
             return out
         if isinstance(node, yaml.SequenceNode):
             items = []
@@ -205,6 +212,32 @@ class _Builder:
                 items.append(self.build(vnode, child, inner))
             return items
         return self._scalar(node)
+
+    def _merge(self, out: dict[str, Any], value: yaml.Node, pointer: str, stack: tuple[int, ...]) -> None:
+        """Add the keys of a merge key's mapping (or list of mappings, earlier ones first) that `out` lacks.
+
+        YAML 1.1 merge keys, as Go's yaml parsers (sigs.k8s.io/yaml) resolve them: explicit keys
+        win over merged ones; merged fields are positioned where their anchor wrote them.
+        """
+        if id(value) in stack:
+            raise _fail(self.file, "yaml: recursive alias", value.start_mark.line, value.start_mark.column)
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise _fail(self.file, "yaml: a merge key (<<) takes a mapping or a list of mappings",
+                            source.start_mark.line, source.start_mark.column)
+            built = self.build(source, f"{pointer}/<<", stack)  # positions under a scratch pointer
+            scratch = f"{pointer}/<<"
+            for key, item in built.items():
+                if key in out:
+                    continue
+                child = f"{pointer}/{key if '/' not in key and '~' not in key else escape_token(key)}"
+                token = child[len(pointer):]
+                for ptr in [p for p in self.source.positions if p == scratch + token or p.startswith(scratch + token + "/")]:
+                    self.source.positions[pointer + ptr[len(scratch):]] = self.source.positions[ptr]
+                out[key] = item
+            for ptr in [p for p in self.source.positions if p == scratch or p.startswith(scratch + "/")]:
+                del self.source.positions[ptr]
 
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag in (_STR, _TIMESTAMP):
@@ -290,20 +323,22 @@ def _check_depth(text: str, file: str) -> None:
         return
 
 
-def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Document]:
+def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False, merge_keys: bool = False) -> list[Document]:
     """Load every document of a YAML file, with positions, refusing hostile or broken input.
 
     Args:
         raw: the file's bytes.
         file: the path shown to users (relative to the fleet repository root).
         allow_empty: if False, a file with no document is an error.
+        merge_keys: resolve YAML merge keys (`<<: *anchor`) as Go's parsers do; for addon payloads,
+            which are shipped intact and read by the CRS controller. Refused otherwise.
 
     Returns:
         One Document per YAML document, in file order; empty documents (`---` alone) are skipped.
 
     Raises:
         YamlLoadError: binary or non-UTF-8 data, an empty file, YAML syntax errors (tabs included),
-            duplicate keys, merge keys, recursive aliases, aliases that expand past
+            duplicate keys, merge keys (unless `merge_keys`), recursive aliases, aliases that expand past
             MAX_EXPANDED_NODES, nesting deeper than MAX_DEPTH, tags fleetgen does not read
             (`!!python/...`, `!!set`, `!custom`) and scalars that do not fit their tag (`!!int abc`).
             Its `finding` has rule id `parse` and the 1-based position.
@@ -325,7 +360,7 @@ def load_yaml(raw: bytes, file: str, *, allow_empty: bool = False) -> list[Docum
         for root in yaml.compose_all(text, Loader=_Loader):
             if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL and root.value == ""):
                 continue  # `---` with nothing after it (kubectl skips these too); an explicit `null` stays
-            builder = _Builder(file)
+            builder = _Builder(file, merge_keys=merge_keys)
             if anchored:
                 builder.check_size(root)
             builder.source.add_mark("", root.start_mark.line, root.start_mark.column)

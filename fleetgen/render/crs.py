@@ -246,7 +246,7 @@ def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tup
     """Split one payload file into documents and check it: YAML syntax, inline Secrets, size."""
     rel = _payload_path(addon, resource)
     try:
-        docs = load_yaml(raw, rel, allow_empty=True)
+        docs = load_yaml(raw, rel, allow_empty=True, merge_keys=True)
     except YamlLoadError as err:
         return [], [err.finding]
     findings = [f for f in (_secret_finding(d, rel) for d in docs) if f is not None]

@@ -122,7 +122,7 @@ def _parse(file: str, raw: bytes) -> _Parsed:
         _parse_cache.move_to_end(key)
         return hit
     try:
-        parsed = _Parsed(_json_list_items(tuple(load_yaml(raw, file, allow_empty=True)), raw), digest)
+        parsed = _Parsed(_json_list_items(tuple(load_yaml(raw, file, allow_empty=True, merge_keys=True)), raw), digest)
     except YamlLoadError as err:
         parsed = _Parsed((), digest, err.finding)
     _remember(_parse_cache, key, parsed, _PARSE_CACHE_SIZE)

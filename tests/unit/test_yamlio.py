@@ -106,3 +106,20 @@ def test_load_reads_scalars_as_pyyaml_safe_load_does() -> None:
             "j: !!bool TRUE\nk: 0x1f\nl: !!int 7\nm: \u0663\nn: 1.5\no: ''\np: '12'\nq: +7\nr: 0b11\ns: 1:30\n"
             "t: [1, on, null, '', \"no\"]\n")
     assert load_yaml(text.encode(), "x.yaml")[0].data == yaml.safe_load(text)
+
+
+def test_load_yaml_merge_keys_resolved_only_when_asked_explicit_keys_win() -> None:
+    text = ("base: &b {app: web, tier: front}\n"
+            "labels:\n  <<: *b\n  tier: back\n"
+            "both:\n  <<: [{x: 1}, {x: 2, y: 3}]\n")
+    [doc] = load_yaml(text.encode(), "p.yaml", merge_keys=True)
+    assert doc.data["labels"] == {"tier": "back", "app": "web"}
+    assert doc.data["both"] == {"x": 1, "y": 3}
+    assert (doc.source.lookup("/labels/app").line, doc.source.lookup("/labels/tier").line) == (1, 4)
+    assert not [p for p in doc.source.positions if "<<" in p]
+    with pytest.raises(YamlLoadError) as err:
+        load_yaml(text.encode(), "p.yaml")
+    assert "merge keys (<<) are not supported in fleetgen files" in err.value.finding.message
+    with pytest.raises(YamlLoadError) as err:
+        load_yaml(b"a:\n  <<: 3\n", "p.yaml", merge_keys=True)
+    assert "a merge key (<<) takes a mapping or a list of mappings" in err.value.finding.message

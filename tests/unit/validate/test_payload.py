@@ -449,3 +449,12 @@ def test_check_payloads_json_list_file_checks_each_object_at_its_line(tmp_path: 
     findings = check_payloads(make_fleet(tmp_path, {"list": {"list.json": text}}))
     assert triples(findings) == [("crs/list/list.json", 3, 101, "addon-schema", "error")]
     assert findings[0].message.startswith("v1 ConfigMap two: ")
+
+
+def test_check_payloads_merge_keys_are_resolved_and_the_merged_object_validated(tmp_path: Path) -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: &l {app: web}\n"
+            "  annotations:\n    <<: *l\n    note: fine\ndata: {a: b}\n---\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  labels: &m {app: web}\n"
+            "data:\n  <<: {a: 1}\n  b: c\n")
+    findings = check_payloads(make_fleet(tmp_path, {"merge": {"merge.yaml": text}}))
+    assert triples(findings) == [("crs/merge/merge.yaml", 17, 8, "addon-schema", "error")]  # merged data.a is not a string
