@@ -226,18 +226,19 @@ class _Builder:
             if not isinstance(source, yaml.MappingNode):
                 raise _fail(self.file, "yaml: a merge key (<<) takes a mapping or a list of mappings",
                             source.start_mark.line, source.start_mark.column)
-            built = self.build(source, f"{pointer}/<<", stack)  # positions under a scratch pointer
             scratch = f"{pointer}/<<"
+            built = self.build(source, scratch, stack)  # its positions land under a scratch pointer
+            taken = set()
             for key, item in built.items():
-                if key in out:
-                    continue
-                child = f"{pointer}/{key if '/' not in key and '~' not in key else escape_token(key)}"
-                token = child[len(pointer):]
-                for ptr in [p for p in self.source.positions if p == scratch + token or p.startswith(scratch + token + "/")]:
-                    self.source.positions[pointer + ptr[len(scratch):]] = self.source.positions[ptr]
-                out[key] = item
-            for ptr in [p for p in self.source.positions if p == scratch or p.startswith(scratch + "/")]:
-                del self.source.positions[ptr]
+                if key not in out:
+                    out[key] = item
+                    taken.add(key if "/" not in key and "~" not in key else escape_token(key))
+            positions = self.source.positions
+            for ptr in [p for p in positions if p.startswith(scratch + "/")]:  # one pass: move the taken, drop the rest
+                position = positions.pop(ptr)
+                if ptr[len(scratch) + 1:].split("/", 1)[0] in taken:
+                    positions[pointer + ptr[len(scratch):]] = position
+            positions.pop(scratch, None)
 
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag in (_STR, _TIMESTAMP):
