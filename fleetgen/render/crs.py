@@ -20,8 +20,13 @@ intact. Files are packed in `spec.resources` order into ConfigMaps of at most
 boundaries into keys `<file>.part-01`, `<file>.part-02`, ... (CAPI applies the keys of one
 ConfigMap in sorted order and the ConfigMaps in `spec.resources` order, so the parts stay in
 file order). A single document that alone exceeds `CONFIGMAP_LIMIT_BYTES` cannot be shipped by
-any ClusterResourceSet: finding `crs-payload-size`. A `kind: Secret` with `data`/`stringData`
-in a payload is refused: finding `no-inline-secrets` (no secret is ever rendered into git).
+any ClusterResourceSet: finding `crs-payload-size`. So is a data value shorter than
+`CRS_MIN_DATA_BYTES` (32): the controller peeks 32 bytes of each value and fails the whole ConfigMap
+on less (an empty file, or one short line); a file of at least 32 bytes that holds no object (only
+comments) is a `crs-payload-size` warning, since it ships nothing. Parts of a split file are never
+shorter than 32 bytes (a short run of comments is kept with its neighbour). A `kind: Secret` with
+`data`/`stringData` in a payload is refused: finding `no-inline-secrets` (no secret is ever rendered
+into git).
 
 Example:
     >>> objects, findings = render_addon(addon, "clusters")   # doctest: +SKIP
@@ -56,6 +61,14 @@ CONFIGMAP_LIMIT_BYTES = 1024 * 1024
 
 CRS_MAX_RESOURCES = 100
 """`spec.resources` maxItems of a ClusterResourceSet."""
+
+CRS_MIN_DATA_BYTES = 32
+"""Shortest ConfigMap data value the ClusterResourceSet controller reads.
+
+Source: kubernetes-sigs/cluster-api `internal/controllers/clusterresourceset/clusterresourceset_helpers.go`
+`isJSONList`: `bufio.NewReaderSize(bytes.NewReader(data), 32).Peek(32)` returns io.EOF for a shorter
+value, and `objsFromYamlData` returns that error, so the controller applies nothing of the ConfigMap.
+"""
 
 ADDON_LABEL = "fleetgen.dev/addon"
 """Label set on every rendered ConfigMap and ClusterResourceSet: the addon name."""
@@ -242,6 +255,31 @@ def _separator_findings(text: str, file: str) -> list[Finding]:
     return out
 
 
+def _emptiness_finding(addon: LoadedAddon, index: int, resource: str, raw: bytes, docs: list[Document]) -> Finding | None:
+    """A file too short for the CRS controller (error) or holding no object (warning), at `spec.resources[i]`.
+
+    Source:
+        kubernetes-sigs/cluster-api `clusterresourceset_helpers.go` (`isJSONList` peeks
+        `CRS_MIN_DATA_BYTES`; `objsFromYamlData` fails on io.EOF) and `util/yaml/yaml.go`
+        `ToUnstructured` (a document of comments only yields no object, without an error).
+    """
+    ptr = f"/spec/resources/{index}"
+    empty = not docs or (len(docs) == 1 and docs[0].data == [] and raw.lstrip().startswith(b"["))
+    if len(raw) < CRS_MIN_DATA_BYTES:
+        what = "is empty" if not raw else f"is {len(raw)} bytes"
+        fix = "remove it from spec.resources" if empty else f"add a comment line to make it at least {CRS_MIN_DATA_BYTES} bytes"
+        return Finding(RULE_PAYLOAD_SIZE, Severity.ERROR,
+                       f"spec.resources[{index}]: {resource} {what}; the ClusterResourceSet controller fails on a "
+                       f"payload shorter than {CRS_MIN_DATA_BYTES} bytes (EOF) and applies nothing of the ConfigMap "
+                       f"holding it; {fix}", addon.source.lookup(ptr), pointer=ptr)
+    if empty:
+        return Finding(RULE_PAYLOAD_SIZE, Severity.WARNING,
+                       f"spec.resources[{index}]: {resource} ships nothing (no Kubernetes object, only comments or "
+                       "empty documents); remove it from spec.resources or add its objects",
+                       addon.source.lookup(ptr), pointer=ptr)
+    return None
+
+
 def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tuple[list[tuple[int, str]], list[Finding]]:
     """Split one payload file into documents and check it: YAML syntax, inline Secrets, size."""
     rel = _payload_path(addon, resource)
@@ -250,6 +288,9 @@ def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tup
     except YamlLoadError as err:
         return [], [err.finding]
     findings = [f for f in (_secret_finding(d, rel) for d in docs) if f is not None]
+    emptiness = _emptiness_finding(addon, index, resource, raw, docs)
+    if emptiness is not None:
+        findings.append(emptiness)
     text = raw.decode("utf-8")
     findings.extend(_separator_findings(text, rel))
     pieces = split_documents(text)
@@ -281,8 +322,35 @@ def _chunks_of_file(index: int, resource: str, text: str, pieces: list[tuple[int
         current += piece
     if current:
         groups.append(current)
+    groups = _without_short_groups(groups)
     width = max(2, len(str(len(groups))))
     return [PayloadChunk(f"{key}.part-{i:0{width}d}", g, index) for i, g in enumerate(groups, start=1)]
+
+
+def _has_error(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+def _without_short_groups(groups: list[str]) -> list[str]:
+    """Join each group shorter than `CRS_MIN_DATA_BYTES` (a lone comment, a trailing `---`) to the next
+    one, or the last to the one before, so that no data key is too short for the controller; order
+    and bytes are kept. A joined part may exceed CONFIGMAP_BUDGET_BYTES by less than 32 bytes; it then
+    gets a ConfigMap of its own, well under CONFIGMAP_LIMIT_BYTES."""
+    out: list[str] = []
+    carry = ""
+    for group in groups:
+        group = carry + group
+        carry = ""
+        if len(group.encode()) < CRS_MIN_DATA_BYTES:
+            carry = group
+        else:
+            out.append(group)
+    if carry:
+        if out:
+            out[-1] += carry
+        else:
+            out.append(carry)
+    return out
 
 
 def plan_payload(addon: LoadedAddon) -> PayloadPlan:
@@ -295,18 +363,21 @@ def plan_payload(addon: LoadedAddon) -> PayloadPlan:
     Returns:
         The ConfigMap layout (shared by every namespace the addon is rendered into) and the
         findings: `parse` (payload is not YAML), `no-inline-secrets` (a Secret with data),
-        `crs-payload-size` (a document over 1 MiB, or more than 100 ConfigMaps),
+        `crs-payload-size` (a document over 1 MiB, a file under 32 bytes, more than 100 ConfigMaps;
+        a warning for a file that ships no object),
         `crs-payload-key` (a file name that is not a valid ConfigMap key, or two files
         mapping to the same key). Findings point at the payload file line, or at the
         addon.yaml `spec.resources` entry.
 
     Units:
-        CONFIGMAP_BUDGET_BYTES and CONFIGMAP_LIMIT_BYTES count UTF-8 bytes of keys plus values.
+        CONFIGMAP_BUDGET_BYTES counts UTF-8 bytes of keys plus values (fleetgen's own headroom);
+        CONFIGMAP_LIMIT_BYTES and CRS_MIN_DATA_BYTES count the bytes of one value, as the API server
+        (ValidateConfigMap sums the values only) and the CRS controller do.
 
     Source:
         https://kubernetes.io/docs/concepts/configuration/configmap/ (1 MiB);
         kubernetes-sigs/cluster-api v1.12.11 `clusterresourceset_helpers.go` `normalizeData`
-        (keys applied in sorted order); FIELD.md §1.5, §1.16.
+        (keys applied in sorted order), `isJSONList` (32-byte peek); FIELD.md §1.5, §1.16.
     """
     findings: list[Finding] = []
     chunks: list[PayloadChunk] = []
@@ -332,9 +403,9 @@ def plan_payload(addon: LoadedAddon) -> PayloadPlan:
         seen_keys[key] = resource
         pieces, problems = _scan_file(addon, index, resource, raw)
         findings.extend(problems)
-        if not problems:
+        if not _has_error(problems):
             chunks.extend(_chunks_of_file(index, resource, raw.decode("utf-8"), pieces))
-    if findings:
+    if _has_error(findings):
         return PayloadPlan((), tuple(findings))
     configmaps: list[list[PayloadChunk]] = []
     used = 0
@@ -352,7 +423,7 @@ def plan_payload(addon: LoadedAddon) -> PayloadPlan:
                                 "ship this addon with a HelmChartProxy or a Fleet HelmOp instead",
                                 addon.source.lookup("/spec/resources"), pointer="/spec/resources"))
         return PayloadPlan((), tuple(findings))
-    return PayloadPlan(tuple(tuple(c) for c in configmaps), ())
+    return PayloadPlan(tuple(tuple(c) for c in configmaps), tuple(findings))  # warnings only
 
 
 def render_addon(addon: LoadedAddon, namespace: str, plan: PayloadPlan | None = None) -> tuple[list[RenderedObject], list[Finding]]:

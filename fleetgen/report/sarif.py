@@ -24,7 +24,8 @@ RESERVED_RULES = {
     "internal": "a fleetgen check failed unexpectedly (a bug)",
     "addon-schema": "an object in an addon payload does not match the core Kubernetes schema of its clusters' version",
     "no-inline-secrets": "an addon payload ships a Secret with data; no secret is ever rendered into git",
-    "crs-payload-size": "a single addon document is over the 1 MiB ConfigMap limit and cannot be shipped by a ClusterResourceSet",
+    "crs-payload-size": ("an addon file the ClusterResourceSet controller cannot apply for its size: a document over "
+                         "the 1 MiB ConfigMap limit, or a file under 32 bytes (a warning: a file that ships no object)"),
     "crs-payload-key": "an addon file name is not a valid ConfigMap data key",
     "configmap-size": "a rendered ConfigMap or Secret is over the 1 MiB limit",
     "last-applied-size": "an object is over the 262144-byte last-applied-configuration annotation limit of client-side apply",

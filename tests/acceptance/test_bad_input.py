@@ -1000,3 +1000,13 @@ def test_symlinked_folders_inside_the_repository_are_followed_once(repo: Path) -
     result = run("validate", cwd=repo)
     assert result.exit_code == 0 and problems_reported(result, config=False) == [], result
     assert run("render", "--check", cwd=repo).exit_code == 0
+
+
+def test_empty_addon_payload_file_is_reported_at_its_resources_entry(repo: Path) -> None:
+    """Regression: a 0-byte payload rendered into the ConfigMap (exit 0); the CRS controller then fails
+    on the whole ConfigMap (isJSONList peeks 32 bytes: EOF) and applies none of its files."""
+    write(repo, "crs/calico/empty.yaml", b"")
+    edit(repo, CALICO, "    - calico-installation.yaml\n", "    - calico-installation.yaml\n    - empty.yaml\n")
+    assert_rejected(repo, [(CALICO, line_of(repo, CALICO, "- empty.yaml"),
+                            "spec.resources[1]: empty.yaml is empty; the ClusterResourceSet controller fails on a "
+                            "payload shorter than 32 bytes (EOF)")])

@@ -79,6 +79,10 @@ def load_addon(root: Path, name: str) -> LoadedAddon:
     return next(a for a in fleet.addons if a.name == name)
 
 
+#: A small payload of at least 32 bytes (`crs.CRS_MIN_DATA_BYTES`, the CRS controller's shortest value).
+LIST = "apiVersion: v1\nkind: List\nitems: []\n"
+
+
 def configmap_doc(name: str, size: int) -> str:
     """A ConfigMap document of about `size` bytes (its data is one long line)."""
     head = f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  blob: "
@@ -87,14 +91,14 @@ def configmap_doc(name: str, size: int) -> str:
 
 def test_crs_name_changes_with_strategy_and_selector_only(tmp_path: Path) -> None:
     base = make_fleet(tmp_path / "a", clusters={}, addons={
-        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {a: '1', b: '2'}}"), {"n.yaml": "kind: List\n"})})
+        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {a: '1', b: '2'}}"), {"n.yaml": LIST})})
     reordered = make_fleet(tmp_path / "b", clusters={}, addons={
-        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {b: '2', a: '1'}}"), {"n.yaml": "kind: List\n"})})
+        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {b: '2', a: '1'}}"), {"n.yaml": LIST})})
     other_strategy = make_fleet(tmp_path / "c", clusters={}, addons={
         "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {a: '1', b: '2'}}", strategy="ApplyOnce"),
-                {"n.yaml": "kind: List\n"})})
+                {"n.yaml": LIST})})
     other_selector = make_fleet(tmp_path / "d", clusters={}, addons={
-        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {a: '1'}}"), {"n.yaml": "kind: List\n"})})
+        "net": (addon_yaml("net", ["n.yaml"], selector="{matchLabels: {a: '1'}}"), {"n.yaml": LIST})})
     name = crs_name(load_addon(base, "net").addon)
     assert name.startswith("net-") and len(name) == len("net-") + 8
     assert crs_name(load_addon(reordered, "net").addon) == name  # a map: key order is not a change
@@ -155,7 +159,7 @@ def test_addon_is_rendered_into_every_namespace_holding_a_matching_cluster(tmp_p
 
 def test_addon_without_matching_cluster_renders_nothing(tmp_path: Path) -> None:
     root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "cilium"})},
-                      addons={"calico": (addon_yaml("calico", ["c.yaml"]), {"c.yaml": "kind: List\nitems: []\n"})})
+                      addons={"calico": (addon_yaml("calico", ["c.yaml"]), {"c.yaml": LIST})})
     fleet, _ = load_fleet(root)
     result = render_fleet(fleet)
     assert not [f for f in result.files if f.path.startswith("addons/")]
@@ -213,7 +217,7 @@ def test_single_document_over_1mib_is_a_payload_size_finding(tmp_path: Path) -> 
     huge = configmap_doc("huge", CONFIGMAP_LIMIT_BYTES + 10)
     root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
                       addons={"huge": (addon_yaml("huge", ["ok.yaml", "huge.yaml"]),
-                                       {"ok.yaml": "kind: List\nitems: []\n", "huge.yaml": huge})})
+                                       {"ok.yaml": LIST, "huge.yaml": huge})})
     addon = load_addon(root, "huge")
     objects, findings = render_addon(addon, "clusters")
     assert objects == []
@@ -272,7 +276,7 @@ def test_payload_that_is_not_yaml_is_a_parse_finding(tmp_path: Path) -> None:
 
 def test_file_name_that_is_not_a_configmap_key_is_refused(tmp_path: Path) -> None:
     root = make_fleet(tmp_path / "fleet", clusters={},
-                      addons={"odd": (addon_yaml("odd", ["'my file.yaml'"]), {"my file.yaml": "kind: List\n"})})
+                      addons={"odd": (addon_yaml("odd", ["'my file.yaml'"]), {"my file.yaml": LIST})})
     plan = plan_payload(load_addon(root, "odd"))
     assert [f.rule_id for f in plan.findings] == [crs.RULE_PAYLOAD_KEY]
     assert str(plan.findings[0].position) == "crs/odd/addon.yaml:9:7"
@@ -287,7 +291,7 @@ def test_configmap_names_are_suffixed_only_when_split() -> None:
                          ids=["apply-once", "reconcile"])
 def test_strategy_is_rendered_as_written(tmp_path: Path, strategy: str, expected: str) -> None:
     root = make_fleet(tmp_path / "fleet", clusters={},
-                      addons={"x": (addon_yaml("x", ["x.yaml"], strategy=strategy), {"x.yaml": "kind: List\n"})})
+                      addons={"x": (addon_yaml("x", ["x.yaml"], strategy=strategy), {"x.yaml": LIST})})
     objects, _ = render_addon(load_addon(root, "x"), "ns")
     assert objects[-1].manifest["spec"]["strategy"] == expected
 
@@ -302,3 +306,46 @@ def test_content_after_document_separator_is_a_parse_error_at_its_line(tmp_path:
     assert objects == []
     assert [(f.rule_id, f.severity, str(f.position)) for f in findings] == [("parse", Severity.ERROR, "crs/sep/sep.yaml:9:4")]
     assert "invalid Yaml document separator" in findings[0].message
+
+
+def test_payload_empty_or_shorter_than_32_bytes_is_an_error_at_its_resources_line(tmp_path: Path) -> None:
+    # the CRS controller peeks 32 bytes of each data value (isJSONList) and fails the ConfigMap on EOF
+    files = {"ok.yaml": LIST, "empty.yaml": "", "tiny.yaml": "kind: List\n"}
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"x": (addon_yaml("x", list(files)), files)})
+    objects, findings = render_addon(load_addon(root, "x"), "clusters")
+    assert objects == []
+    assert [(f.rule_id, f.severity, str(f.position), f.pointer) for f in findings] == [
+        ("crs-payload-size", Severity.ERROR, "crs/x/addon.yaml:10:7", "/spec/resources/1"),
+        ("crs-payload-size", Severity.ERROR, "crs/x/addon.yaml:11:7", "/spec/resources/2"),
+    ]
+    assert findings[0].message == (
+        "spec.resources[1]: empty.yaml is empty; the ClusterResourceSet controller fails on a payload shorter than "
+        "32 bytes (EOF) and applies nothing of the ConfigMap holding it; remove it from spec.resources")
+    assert findings[1].message.startswith("spec.resources[2]: tiny.yaml is 11 bytes; the ClusterResourceSet controller")
+    assert findings[1].message.endswith("; add a comment line to make it at least 32 bytes")
+
+
+def test_payload_of_comments_only_ships_nothing_is_a_warning(tmp_path: Path) -> None:
+    files = {"ok.yaml": LIST, "notes.yaml": "# the objects of this file come later\n---\n"}
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"x": (addon_yaml("x", list(files)), files)})
+    objects, findings = render_addon(load_addon(root, "x"), "clusters")
+    assert [(f.rule_id, f.severity, str(f.position)) for f in findings] == [
+        ("crs-payload-size", Severity.WARNING, "crs/x/addon.yaml:10:7")]
+    assert findings[0].message == ("spec.resources[1]: notes.yaml ships nothing (no Kubernetes object, only comments "
+                                   "or empty documents); remove it from spec.resources or add its objects")
+    assert [o.ref.kind for o in objects] == ["ConfigMap", "ClusterResourceSet"]  # a warning renders
+
+
+def test_split_file_has_no_part_shorter_than_32_bytes(tmp_path: Path) -> None:
+    # a lead comment followed by a document that fills a ConfigMap was a 7-byte part of its own
+    payload = "# lead\n" + configmap_doc("big", CONFIGMAP_BUDGET_BYTES + 100) + "---\n" + LIST
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"big": (addon_yaml("big", ["big.yaml"]), {"big.yaml": payload})})
+    objects, findings = render_addon(load_addon(root, "big"), "clusters")
+    assert findings == []
+    data = [(k, cm.manifest["data"][k]) for cm in objects[:-1] for k in sorted(cm.manifest["data"])]
+    assert [k for k, _ in data] == ["big.yaml.part-01", "big.yaml.part-02"]
+    assert "".join(v for _, v in data) == payload
+    assert all(crs.CRS_MIN_DATA_BYTES <= len(v.encode()) <= CONFIGMAP_LIMIT_BYTES for _, v in data)
