@@ -21,7 +21,9 @@ Rules (all positioned at the payload file, line and column of the offending fiel
   built-in API group with an apiVersion/kind that the cluster's Kubernetes version does not serve
   (e.g. `policy/v1beta1 PodSecurityPolicy` on 1.33), or has metadata `ValidateObjectMeta` rejects: a bad
   label key or value, a bad annotation key, annotations over 262144 bytes in total, a namespace that
-  is not a DNS-1123 label.
+  is not a DNS-1123 label, or a name its kind does not allow (a DNS-1123 subdomain for most kinds and
+  for custom resources, a DNS-1123 label for a Namespace, a DNS-1035 label for a Service, a path
+  segment for RBAC kinds: `system:controller:foo` is fine; `fleetgen.validate.names`).
 * `addon-schema` (info): a kind from a non-built-in group (a CRD instance such as
   `operator.tigera.io/v1 Installation`) whose CRD no addon ships: it is not checked, and its CRD must
   already exist in the workload cluster. When some addon ships the CRD, nothing is reported. A kind
@@ -61,7 +63,7 @@ from fleetgen.findings import Finding, ObjectRef, Position, Severity
 from fleetgen.policy.labels import label_key_errors, label_value_errors
 from fleetgen.sourcemap import SourceMap, escape_token
 from fleetgen.spec.load import Fleet, LoadedAddon
-from fleetgen.validate import kube_schemas
+from fleetgen.validate import kube_schemas, names
 from fleetgen.yamlio import Document, YamlLoadError, load_yaml
 
 RULE_SCHEMA = "addon-schema"
@@ -289,6 +291,29 @@ def _object_meta(doc: Document) -> list[Finding]:
     return out
 
 
+def _object_name(doc: Document) -> list[Finding]:
+    """metadata.name the API server refuses for the object's kind -> one `addon-schema` error at the name.
+
+    Most kinds (custom resources too) need a DNS-1123 subdomain, a Namespace a DNS-1123 label, a
+    Service a DNS-1035 label; RBAC names are path segments (`system:controller:foo` is valid). A
+    missing or non-string name is `_identity`'s finding.
+
+    Source:
+        `fleetgen.validate.names.object_name_errors` (kubernetes `ValidateObjectMeta` name functions).
+    """
+    obj = doc.data
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if not isinstance(name, str) or not name or not isinstance(api_version, str) or not isinstance(kind, str):
+        return []
+    problems = names.object_name_errors(api_version, kind, name)
+    if not problems:
+        return []
+    return [Finding(RULE_SCHEMA, Severity.ERROR, f"{_label(obj)}: metadata.name {name[:80]!r}: {'; '.join(problems)}",
+                    doc.source.lookup("/metadata/name"), pointer="/metadata/name", object=_ref(obj))]
+
+
 def _secret(doc: Document, file: str) -> Finding | None:
     """A v1 Secret carrying values -> `no-inline-secrets`."""
     obj = doc.data
@@ -353,6 +378,7 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                 continue
             out.extend(_identity(doc, index, file))
             out.extend(_object_meta(doc))
+            out.extend(_object_name(doc))
             secret = _secret(doc, file)
             if secret is not None:
                 out.append(secret)

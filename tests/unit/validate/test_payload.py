@@ -458,3 +458,62 @@ def test_check_payloads_merge_keys_are_resolved_and_the_merged_object_validated(
             "data:\n  <<: {a: 1}\n  b: c\n")
     findings = check_payloads(make_fleet(tmp_path, {"merge": {"merge.yaml": text}}))
     assert triples(findings) == [("crs/merge/merge.yaml", 17, 8, "addon-schema", "error")]  # merged data.a is not a string
+
+
+def test_check_payloads_object_names_are_checked_by_kind(tmp_path: Path) -> None:
+    text = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: Bad_Name, namespace: x}
+data: {a: b}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:controller:foo"}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: team/reader, namespace: x}
+rules: []
+---
+apiVersion: v1
+kind: Service
+metadata: {name: 1-web, namespace: x}
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: team.a}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: "Widget:1", namespace: x}
+"""
+    findings = check_payloads(make_fleet(tmp_path, {"names": {"names.yaml": text}}))
+    assert [(f.position.line, f.position.col, f.rule_id, f.severity.value, f.message) for f in findings
+            if f.severity is Severity.ERROR] == [
+        (3, 12, "addon-schema", "error",
+         "v1 ConfigMap Bad_Name: metadata.name 'Bad_Name': a lowercase RFC 1123 subdomain must consist of lower "
+         "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
+        (13, 12, "addon-schema", "error",
+         "rbac.authorization.k8s.io/v1 Role team/reader: metadata.name 'team/reader': may not contain '/'"),
+        (18, 12, "addon-schema", "error",
+         "v1 Service 1-web: metadata.name '1-web': a DNS-1035 label must consist of lower case alphanumeric "
+         "characters or '-', start with an alphabetic character, and end with an alphanumeric character"),
+        (24, 12, "addon-schema", "error",
+         "v1 Namespace team.a: metadata.name 'team.a': a lowercase RFC 1123 label must consist of lower case "
+         "alphanumeric characters or '-', and must start and end with an alphanumeric character"),
+        (28, 12, "addon-schema", "error",
+         "example.com/v1 Widget Widget:1: metadata.name 'Widget:1': a lowercase RFC 1123 subdomain must consist "
+         "of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
+    ]
+
+
+def test_check_payloads_name_of_254_characters_is_too_long(tmp_path: Path) -> None:
+    name = ".".join(["a" * 63] * 4) + "aa"  # 254 characters, each label valid
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{a: b}}\n"
+    findings = check_payloads(make_fleet(tmp_path, {"long": {"long.yaml": text}}))
+    assert triples(findings) == [("crs/long/long.yaml", 4, 3, "addon-schema", "error")]
+    assert findings[0].message.endswith(": must be no more than 253 characters")
