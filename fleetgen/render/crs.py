@@ -23,7 +23,10 @@ file order). A single document that alone exceeds `CONFIGMAP_LIMIT_BYTES` cannot
 any ClusterResourceSet: finding `crs-payload-size`. So is a data value shorter than
 `CRS_MIN_DATA_BYTES` (32): the controller peeks 32 bytes of each value and fails the whole ConfigMap
 on less (an empty file, or one short line); a file of at least 32 bytes that holds no object (only
-comments) is a `crs-payload-size` warning, since it ships nothing. Parts of a split file are never
+comments) is a `crs-payload-size` warning, since it ships nothing. A value whose first non-space byte
+within its first 32 is `[` is read by the controller as one JSON list of objects (`is_json_list`): it is
+one document (never split), and when it is not strict JSON the controller silently applies nothing of
+it, so that is a `parse` error (`json_list_finding`). Parts of a split file are never
 shorter than 32 bytes (a short run of comments is kept with its neighbour). A `kind: Secret` with
 `data`/`stringData` in a payload is refused: finding `no-inline-secrets` (no secret is ever rendered
 into git).
@@ -255,6 +258,68 @@ def _separator_findings(text: str, file: str) -> list[Finding]:
     return out
 
 
+#: What Go's `unicode.IsSpace` counts as space (`bytes.TrimLeftFunc` in the controller's `isJSONList`).
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
+
+
+def is_json_list(raw: bytes) -> bool:
+    """Whether the ClusterResourceSet controller reads a payload value as a JSON list.
+
+    Args:
+        raw: one ConfigMap data value (a payload file, or a part of one).
+
+    Returns:
+        True when it is at least `CRS_MIN_DATA_BYTES` long and its first non-space character within
+        those first bytes is `[`; the controller then `json.Unmarshal`s the whole value into a list of
+        objects instead of splitting it into YAML documents.
+
+    Source:
+        kubernetes-sigs/cluster-api `internal/controllers/clusterresourceset/clusterresourceset_helpers.go`
+        (`isJSONList`, `objsFromYamlData`).
+    """
+    head = raw[:CRS_MIN_DATA_BYTES].decode("utf-8", errors="ignore")
+    return len(raw) >= CRS_MIN_DATA_BYTES and head.lstrip(_GO_SPACE).startswith("[")
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; Go's encoding/json does not
+
+
+def json_list_finding(raw: bytes, file: str) -> Finding | None:
+    """A payload the controller reads as a JSON list (`is_json_list`) that is not strict JSON -> `parse` error.
+
+    `objsFromYamlData` ignores the `json.Unmarshal` error and applies nothing of the value, without
+    reporting anything: YAML flow syntax (`[{kind: ConfigMap}]`), a trailing comma, a comment or a
+    second document after the list all ship nothing.
+
+    Args:
+        raw: the payload file's bytes (UTF-8, checked by the loader).
+        file: the repository-relative path for the finding.
+
+    Returns:
+        A `parse` error at the line and column where JSON decoding stopped, or None.
+
+    Source:
+        kubernetes-sigs/cluster-api `clusterresourceset_helpers.go` `objsFromYamlData`
+        (`if err = json.Unmarshal(data, &results); err == nil { ... }`).
+    """
+    if not is_json_list(raw):
+        return None
+    try:
+        json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        problem, line, col = err.msg, err.lineno, err.colno
+    except ValueError as err:
+        problem, line, col = str(err), 1, 1
+    else:
+        return None
+    return Finding("parse", Severity.ERROR,
+                   f"json: {problem}: the file starts with '[', so the ClusterResourceSet controller reads it as one "
+                   "JSON list, and as it is not strict JSON the controller applies nothing of it (without an error); "
+                   "write strict JSON, or YAML documents", Position(file, line, col))
+
+
 def _emptiness_finding(addon: LoadedAddon, index: int, resource: str, raw: bytes, docs: list[Document]) -> Finding | None:
     """A file too short for the CRS controller (error) or holding no object (warning), at `spec.resources[i]`.
 
@@ -264,7 +329,7 @@ def _emptiness_finding(addon: LoadedAddon, index: int, resource: str, raw: bytes
         `ToUnstructured` (a document of comments only yields no object, without an error).
     """
     ptr = f"/spec/resources/{index}"
-    empty = not docs or (len(docs) == 1 and docs[0].data == [] and raw.lstrip().startswith(b"["))
+    empty = not docs or (len(docs) == 1 and docs[0].data == [] and is_json_list(raw))
     if len(raw) < CRS_MIN_DATA_BYTES:
         what = "is empty" if not raw else f"is {len(raw)} bytes"
         fix = "remove it from spec.resources" if empty else f"add a comment line to make it at least {CRS_MIN_DATA_BYTES} bytes"
@@ -293,6 +358,9 @@ def _scan_file(addon: LoadedAddon, index: int, resource: str, raw: bytes) -> tup
         findings.append(emptiness)
     text = raw.decode("utf-8")
     findings.extend(_separator_findings(text, rel))
+    not_json = json_list_finding(raw, rel)
+    if not_json is not None:
+        findings.append(not_json)
     pieces = split_documents(text)
     ptr = f"/spec/resources/{index}"
     for n, (line, piece) in enumerate(pieces, start=1):

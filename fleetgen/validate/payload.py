@@ -13,9 +13,11 @@ only in the controller's log. These checks move that failure to the pull request
 Rules (all positioned at the payload file, line and column of the offending field, e.g.
 `crs/calico/calico.yaml:4123:9`):
 
-* A file that is one JSON array of objects is read as those objects, as the CRS controller does.
-* `parse` (error): the file is not valid YAML (the position of the syntax error); its objects are
-  not checked further.
+* A file that is one JSON array of objects is read as those objects, as the CRS controller does
+  (`fleetgen.render.crs.is_json_list`: its first non-space byte within the first 32 is `[`).
+* `parse` (error): the file is not valid YAML (the position of the syntax error), or it is read as a
+  JSON list but is not strict JSON (the controller would silently apply nothing of it); its objects
+  are not checked further.
 * `addon-schema` (error): a document is not a mapping, lacks `apiVersion`, `kind` or `metadata.name`,
   does not match the strict core schema (wrong type, unknown field, missing required field), or uses a
   built-in API group with an apiVersion/kind that the cluster's Kubernetes version does not serve
@@ -61,6 +63,7 @@ from typing import Any
 
 from fleetgen.findings import Finding, ObjectRef, Position, Severity
 from fleetgen.policy.labels import label_key_errors, label_value_errors
+from fleetgen.render.crs import is_json_list, json_list_finding
 from fleetgen.sourcemap import SourceMap, escape_token
 from fleetgen.spec.load import Fleet, LoadedAddon
 from fleetgen.validate import kube_schemas, names
@@ -103,7 +106,7 @@ def _json_list_items(docs: tuple[Document, ...], raw: bytes) -> tuple[Document, 
         cluster-api internal/controllers/clusterresourceset/clusterresourceset_helpers.go
         (`objsFromYamlData`: a payload that `isJSONList` is unmarshalled as a list of objects).
     """
-    if len(docs) != 1 or not isinstance(docs[0].data, list) or not raw.lstrip().startswith(b"["):
+    if len(docs) != 1 or not isinstance(docs[0].data, list) or not is_json_list(raw):
         return docs
     source = docs[0].source
     out = []
@@ -127,6 +130,10 @@ def _parse(file: str, raw: bytes) -> _Parsed:
         parsed = _Parsed(_json_list_items(tuple(load_yaml(raw, file, allow_empty=True, merge_keys=True)), raw), digest)
     except YamlLoadError as err:
         parsed = _Parsed((), digest, err.finding)
+    else:
+        not_json = json_list_finding(raw, file)  # the same finding as the renderer's, reported once
+        if not_json is not None:
+            parsed = _Parsed((), digest, not_json)
     _remember(_parse_cache, key, parsed, _PARSE_CACHE_SIZE)
     return parsed
 

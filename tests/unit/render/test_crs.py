@@ -349,3 +349,24 @@ def test_split_file_has_no_part_shorter_than_32_bytes(tmp_path: Path) -> None:
     assert [k for k, _ in data] == ["big.yaml.part-01", "big.yaml.part-02"]
     assert "".join(v for _, v in data) == payload
     assert all(crs.CRS_MIN_DATA_BYTES <= len(v.encode()) <= CONFIGMAP_LIMIT_BYTES for _, v in data)
+
+
+def test_json_list_payload_over_budget_is_one_document_never_split(tmp_path: Path) -> None:
+    item = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d"}, "data": {"blob": "%s"}}'
+    payload = "[\n" + ",\n".join(item % (i, "x" * 100_000) for i in range(10)) + "\n]\n"
+    assert CONFIGMAP_BUDGET_BYTES < len(payload) < CONFIGMAP_LIMIT_BYTES
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"list": (addon_yaml("list", ["list.json"]), {"list.json": payload})})
+    objects, findings = render_addon(load_addon(root, "list"), "clusters")
+    assert findings == []
+    assert [cm.manifest["data"] for cm in objects[:-1]] == [{"list.json.part-01": payload}]
+
+
+def test_json_list_payload_that_is_not_strict_json_is_refused(tmp_path: Path) -> None:
+    payload = '[\n  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}},\n]\n'
+    root = make_fleet(tmp_path / "fleet", clusters={"a.yaml": cluster_yaml("a", labels={"cni": "calico"})},
+                      addons={"list": (addon_yaml("list", ["list.json"]), {"list.json": payload})})
+    objects, findings = render_addon(load_addon(root, "list"), "clusters")
+    assert objects == []
+    assert [(f.rule_id, f.severity, str(f.position)) for f in findings] == [("parse", Severity.ERROR, "crs/list/list.json:3:1")]
+    assert "applies nothing of it (without an error)" in findings[0].message

@@ -517,3 +517,33 @@ def test_check_payloads_name_of_254_characters_is_too_long(tmp_path: Path) -> No
     findings = check_payloads(make_fleet(tmp_path, {"long": {"long.yaml": text}}))
     assert triples(findings) == [("crs/long/long.yaml", 4, 3, "addon-schema", "error")]
     assert findings[0].message.endswith(": must be no more than 253 characters")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col", "problem"),
+    [
+        ('[{apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: x}, data: {a: b}}]\n', 1, 3,
+         "json: Expecting property name enclosed in double quotes"),
+        ('[\n  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}},\n]\n', 3, 1,
+         "json: "),  # "Expecting value" (3.11) or "Illegal trailing comma..." (3.13)
+        ('[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}}]\n'
+         '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: x}\n', 2, 1, "json: Extra data"),
+    ],
+    ids=["yaml-flow-syntax", "trailing-comma", "second-document"],
+)
+def test_check_payloads_json_list_that_is_not_strict_json_is_a_parse_error(
+    tmp_path: Path, text: str, line: int, col: int, problem: str
+) -> None:
+    # the CRS controller ignores the json.Unmarshal error of a JSON-list payload and applies nothing of it
+    findings = check_payloads(make_fleet(tmp_path, {"list": {"list.json": text}}))
+    assert triples(findings) == [("crs/list/list.json", line, col, "parse", "error")]
+    assert findings[0].message.startswith(problem)
+    assert ": the file starts with '[', so the ClusterResourceSet controller" in findings[0].message
+
+
+def test_check_payloads_list_after_32_bytes_of_space_is_a_yaml_list_not_a_json_list(tmp_path: Path) -> None:
+    # isJSONList only peeks 32 bytes: past them the controller reads YAML, and a list is not an object
+    text = " " * 40 + '[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}}]\n'
+    findings = check_payloads(make_fleet(tmp_path, {"list": {"list.json": text}}))
+    assert triples(findings) == [("crs/list/list.json", 1, 41, "addon-schema", "error")]
+    assert "expected a Kubernetes object (a mapping), got a list" in findings[0].message
