@@ -54,7 +54,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -250,7 +249,6 @@ def _identity(doc: Document, index: int, file: str) -> list[Finding]:
 
 #: Total bytes of an object's annotations, keys plus values (apimachinery `TotalAnnotationSizeLimitB`).
 ANNOTATIONS_MAX_BYTES = 262_144
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _object_meta(doc: Document) -> list[Finding]:
@@ -292,7 +290,7 @@ def _object_meta(doc: Document) -> list[Finding]:
                 add("/metadata/annotations", f"metadata.annotations: {total} bytes in total, over the {ANNOTATIONS_MAX_BYTES} "
                                              "bytes (256 KiB) the API server accepts")
     namespace = meta.get("namespace")
-    if isinstance(namespace, str) and not _DNS_LABEL.match(namespace):
+    if isinstance(namespace, str) and names.dns1123_label_errors(namespace):
         add("/metadata/namespace", f"metadata.namespace {namespace[:80]!r}: must be a DNS-1123 label (at most 63 "
                                    "lower-case alphanumerics or '-', starting and ending alphanumeric)")
     return out
