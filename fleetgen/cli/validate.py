@@ -43,7 +43,8 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     whole fleet is always checked. Exit 1 when a finding reaches --fail-on. Each spec's results
     are cached by content hash in .fleetgen-cache/. With --base, the specs that differ from
     REF are also rendered as committed there, for the transition checks (all of them when
-    fleetgen.yaml differs).
+    fleetgen.yaml differs), and the transition checks run again against the output directory
+    committed at REF (what the GitOps agent applied), as `fleetgen plan` does.
     """
     from fleetgen.findings import Severity
     from fleetgen.report import write_report
@@ -60,8 +61,13 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     else:
         from fleetgen.pipeline import run_pipeline
 
-        result = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache,
-                              inputs=inputs).result
+        outcome = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache,
+                               inputs=inputs)
+        result = outcome.result
+        if base_ref is not None:  # (also against the output the agent applied at the base)
+            from fleetgen.vcs.plan_build import committed_base_findings
+
+            result.extend(committed_base_findings(root, base_ref, outcome))
     buffer = io.StringIO()
     write_report(result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)

@@ -160,7 +160,8 @@ def _applied(data: Any) -> bool:
 
 
 def objects_from_commit(root: Path, sha: str, output_dir: str, head: HeadFiles | None = None,
-                        only: Collection[str] | None = None) -> tuple[list[PlanObject], list[str]] | None:
+                        only: Collection[str] | None = None,
+                        blobs: Mapping[str, tuple[int, str]] | None = None) -> tuple[list[PlanObject], list[str]] | None:
     """PlanObjects of the output directory as committed at `sha`, read from git objects.
 
     The same objects, in the same order, as `objects_from_tree` on that revision checked out,
@@ -174,6 +175,8 @@ def objects_from_commit(root: Path, sha: str, output_dir: str, head: HeadFiles |
         output_dir: the output directory name at that commit.
         head: the working tree's output files (`head_files`), or None to parse every file.
         only: read only these files (repository-relative, `fleet/...`); None: every file.
+        blobs: the output directory's listing at `sha` (`FleetRepo.tree_blobs`) when the caller
+            already read it; read here otherwise.
 
     Returns:
         (objects, notes about files that could not be read), or None when the output directory
@@ -188,7 +191,8 @@ def objects_from_commit(root: Path, sha: str, output_dir: str, head: HeadFiles |
     objects: list[PlanObject] = []
     notes: list[str] = []
     with open_repo(root) as repo:
-        blobs = repo.tree_blobs(sha, output_dir)
+        if blobs is None:
+            blobs = repo.tree_blobs(sha, output_dir)
         if any(mode == _SYMLINK_MODE for mode, _ in blobs.values()):
             return None
         prefix = PurePosixPath(output_dir)
@@ -365,12 +369,61 @@ def compared_part(root: Path, sha: str, checked: PipelineOutcome) -> tuple[Rende
     head = RenderResult(tuple(sorted([*bundles, *rest_of(rendered).files], key=lambda f: f.path)), rendered.clusters)
     head_objects = objects_from_render(head, output_dir)
     wanted = {prefix + f.path for f in head.files} | differing
-    read = objects_from_commit(root, sha, output_dir, head_files(head, output_dir, head_objects), only=wanted)
+    read = objects_from_commit(root, sha, output_dir, head_files(head, output_dir, head_objects), only=wanted,
+                               blobs=committed)
     assert read is not None  # (no symlink: checked above)
     base_objects, notes = read
     if not base_objects and set(base_blobs) <= wanted:
         return None  # (the committed output holds no object at all)
     return head, base_objects, notes
+
+
+def committed_base_findings(root: Path, base_ref: str, checked: PipelineOutcome) -> list[Finding]:
+    """The transition rules' findings against the output directory as committed at `base_ref`.
+
+    `run_pipeline(base_ref=...)` compares the working tree with the base's *specs rendered now*.
+    What the management cluster holds is what the GitOps agent applied: the base's committed
+    output. When that differs from the base's specs (a hand edit under fleet/, output rendered by
+    another fleetgen), only this comparison sees, e.g., a machine template changed under its
+    content-hash name (CAPK: "KubevirtMachineTemplateSpec is immutable") or a Kubernetes version
+    two minors past the committed one. `validate --base` adds these to its findings, as `plan`
+    does; the findings sit at the working tree's spec fields. Cost: only the files that differ
+    from the commit are compared (`compared_part`), unless fleetgen.yaml differs too.
+
+    Args:
+        root: the fleet repository root.
+        base_ref: the git ref `validate --base` names.
+        checked: the working tree's `run_pipeline` outcome.
+
+    Returns:
+        The findings ([] when the specs did not render, the ref has no commit, or the base
+        commits no output directory: then the base's rendered specs were the only base).
+
+    Raises:
+        VcsError: not a git repository, or unknown ref.
+    """
+    from fleetgen.pipeline import load_and_render
+    from fleetgen.vcs.repo import open_repo
+
+    if checked.rendered is None:
+        return []
+    with open_repo(root) as repo:
+        sha = repo.resolve(base_ref)
+    if sha is None:
+        return []
+    part = compared_part(root, sha, checked)
+    if part is not None:
+        head, base_objects, _ = part
+        return transition_findings(checked.fleet, head, base_objects)
+    whole = checked if checked.complete else load_and_render(root)
+    if whole.rendered is None:  # (only if a spec changed on disk meanwhile)
+        return []
+    output_dir = whole.fleet.config.output_dir
+    head_objects = objects_from_render(whole.rendered, output_dir)
+    base_objects, _, source, _ = load_base_objects(root, base_ref, head_files(whole.rendered, output_dir, head_objects))
+    if source != "committed":
+        return []
+    return transition_findings(whole.fleet, whole.rendered, base_objects)
 
 
 def _whole_plan(root: Path, base_ref: str, checked: PipelineOutcome) -> Plan:

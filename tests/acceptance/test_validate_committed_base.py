@@ -1,0 +1,117 @@
+"""`validate --base REF` also checks the change against the output committed at REF.
+
+What the management cluster holds is what the GitOps agent applied: the base commit's fleet/, not
+the base's specs rendered again. When the two differ (a hand edit under fleet/, output rendered by
+another fleetgen, a spec committed without rendering), only the committed output shows that the
+change would be rejected. `plan` has always compared with it; `validate --base` must report the
+same, at the working tree's spec line, in real git repositories.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import git
+
+Cli = Callable[..., Any]
+
+KV_SPEC = "clusters/kubevirt/kv-demo.yaml"
+KV_OUTPUT = "fleet/clusters/clusters/kv-demo/cluster.yaml"
+
+
+def edit(root: Path, path: str, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` by `new` in a file."""
+    file = root / path
+    text = file.read_text()
+    assert text.count(old) == 1, (path, old)
+    file.write_text(text.replace(old, new))
+
+
+def set_version(root: Path, version: str) -> None:
+    """Give kv-demo its own Kubernetes version (and the matching containerDisk image tag)."""
+    text = (root / KV_SPEC).read_text()
+    text = re.sub(r"(?m)^  kubernetesVersion: .*\n", "", text)
+    text = text.replace("  hypervisor: kubevirt\n", f"  hypervisor: kubevirt\n  kubernetesVersion: {version}\n")
+    text = re.sub(r"container-disk:v[0-9.]+", f"container-disk:{version}", text)
+    (root / KV_SPEC).write_text(text)
+
+
+def validate(cli: Cli, root: Path, *args: str) -> Any:
+    return cli("--repo", str(root), "validate", "--base", "HEAD", *args)
+
+
+@pytest.fixture
+def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
+    """The example fleet with fleet/ rendered and committed (the base the GitOps agent applies)."""
+    result = cli("--repo", str(fleet_repo), "render")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    git(fleet_repo, "add", "-A")
+    git(fleet_repo, "commit", "-q", "--allow-empty", "-m", "render")
+    return fleet_repo
+
+
+def test_template_hand_edited_at_the_base_is_reported_at_the_spec(rendered_repo: Path, cli: Cli) -> None:
+    # the base commits a worker template whose spec was edited by hand under its content-hash name;
+    # the working tree renders the spec's template under that same name: CAPK would reject the update
+    path = rendered_repo / KV_OUTPUT
+    docs = list(yaml.safe_load_all(path.read_text()))
+    (tpl,) = [d for d in docs if d and d["kind"] == "KubevirtMachineTemplate" and d["metadata"]["name"].startswith("kv-demo-md-0-")]
+    tpl["spec"]["template"]["spec"]["virtualMachineBootstrapCheck"] = {"checkStrategy": "none"}
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True))
+    git(rendered_repo, "commit", "-q", "-am", "hand-edit a machine template")
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0  # the working tree: the specs' output again
+
+    result = validate(cli, rendered_repo)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    name = tpl["metadata"]["name"]
+    assert re.search(rf"^{re.escape(KV_SPEC)}:\d+:\d+: error \[immutable-template\] "
+                     rf"spec\.template\.spec\.virtualMachineBootstrapCheck\.checkStrategy of KubevirtMachineTemplate "
+                     rf"clusters/{name}: changed from 'none' to 'ssh', but KubevirtMachineTemplateSpec is immutable",
+                     result.stdout, re.M), result.stdout
+    # without --base nothing compares with the commit: the specs alone are valid
+    plain = cli("--repo", str(rendered_repo), "validate")
+    assert plain.exit_code == 0, plain.stdout
+
+
+def test_upgrade_two_minors_past_the_committed_output_is_refused(rendered_repo: Path, cli: Cli) -> None:
+    # the base commits the spec at v1.34.0 but not its rendering (fleet/ still says v1.33.1, which
+    # is what the cluster runs); v1.35.0 is one minor past the base's spec, two past the cluster
+    set_version(rendered_repo, "v1.34.0")
+    git(rendered_repo, "commit", "-q", "-am", "spec bumped, fleet/ not rendered")
+    set_version(rendered_repo, "v1.35.0")
+
+    result = validate(cli, rendered_repo)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    upgrade = [line for line in result.stdout.splitlines() if "[k8s-upgrade-skip]" in line]
+    assert upgrade, result.stdout
+    assert all(line.startswith(f"{KV_SPEC}:") and "v1.33.1" in line and "v1.35.0" in line for line in upgrade), upgrade
+
+
+def test_consistent_base_gives_each_finding_once(rendered_repo: Path, cli: Cli) -> None:
+    # both comparisons find the same +2 minor upgrade: it is reported once per object
+    set_version(rendered_repo, "v1.35.0")
+    result = validate(cli, rendered_repo, "--format", "text")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = [line for line in result.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: ", line)]
+    assert any("[k8s-upgrade-skip]" in line for line in findings), result.stdout
+    assert len(findings) == len(set(findings)), result.stdout
+
+
+@pytest.mark.parametrize("old,new", [
+    ("      replicas: 3\n", "      replicas: 4\n"),                                  # scale
+    ("    machine: {cpus: 2, memory: 4Gi}\n  workers:", "    machine: {cpus: 4, memory: 8Gi}\n  workers:"),  # rollout
+    ("    env: demo\n", "    env: demo\n    team: platform\n"),                       # in place
+])
+def test_valid_changes_against_the_committed_base_find_nothing(rendered_repo: Path, cli: Cli, old: str, new: str) -> None:
+    edit(rendered_repo, KV_SPEC, old, new)
+    for rendered in (False, True):  # before and after `fleetgen render` (the pre-commit hooks' order)
+        if rendered:
+            assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+        result = validate(cli, rendered_repo)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert "errors: 0, warnings: 0" in result.stdout, result.stdout
