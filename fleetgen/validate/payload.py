@@ -23,7 +23,7 @@ Rules (all positioned at the payload file, line and column of the offending fiel
   built-in API group with an apiVersion/kind that the cluster's Kubernetes version does not serve
   (e.g. `policy/v1beta1 PodSecurityPolicy` on 1.33), or has metadata `ValidateObjectMeta` rejects: a bad
   label key or value, a bad annotation key, annotations over 262144 bytes in total, a namespace that
-  is not a DNS-1123 label, or a name its kind does not allow (a DNS-1123 subdomain for most kinds and
+  is not a DNS-1123 label (namespaced kinds only: a cluster-scoped object's namespace is dropped), or a name its kind does not allow (a DNS-1123 subdomain for most kinds and
   for custom resources, a DNS-1123 label for a Namespace, a DNS-1035 label for a Service, a path
   segment for RBAC kinds: `system:controller:foo` is fine; `fleetgen.validate.names`).
 * `addon-schema` (info): a kind from a non-built-in group (a CRD instance such as
@@ -188,9 +188,35 @@ def addon_kubernetes_versions(fleet: Fleet, addon: LoadedAddon,
     return [versions[-1]] if versions else []
 
 
-def _shipped_crds(parsed: list[_Parsed]) -> set[tuple[str, str]]:
-    """(group, kind) of every CustomResourceDefinition shipped by any addon."""
-    out: set[tuple[str, str]] = set()
+#: Built-in kinds that are cluster-scoped, as (API group, kind): the API server clears a
+#: metadata.namespace they carry instead of validating it (`rest.BeforeCreate` via
+#: `EnsureObjectNamespaceMatchesRequestNamespace`), and the ClusterResourceSet controller's client
+#: sends no namespace for them. Source: kubernetes/kubernetes v1.33 `kubectl api-resources
+#: --namespaced=false` (storage-backed kinds; the review kinds are never applied).
+CLUSTER_SCOPED_KINDS = frozenset({
+    *(("", k) for k in ("Namespace", "Node", "PersistentVolume", "ComponentStatus")),
+    *(("rbac.authorization.k8s.io", k) for k in ("ClusterRole", "ClusterRoleBinding")),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    *(("admissionregistration.k8s.io", k) for k in (
+        "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding")),
+    *(("storage.k8s.io", k) for k in ("StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeAttributesClass")),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("node.k8s.io", "RuntimeClass"),
+    *(("networking.k8s.io", k) for k in ("IngressClass", "IPAddress", "ServiceCIDR")),
+    *(("certificates.k8s.io", k) for k in ("CertificateSigningRequest", "ClusterTrustBundle")),
+    *(("flowcontrol.apiserver.k8s.io", k) for k in ("FlowSchema", "PriorityLevelConfiguration")),
+    *(("resource.k8s.io", k) for k in ("DeviceClass", "ResourceSlice")),
+    ("policy", "PodSecurityPolicy"),
+    ("internal.apiserver.k8s.io", "StorageVersion"),
+    ("storagemigration.k8s.io", "StorageVersionMigration"),
+})
+
+
+def _shipped_crds(parsed: list[_Parsed]) -> dict[tuple[str, str], str]:
+    """(group, kind) -> scope (`Namespaced` | `Cluster`) of every CustomResourceDefinition any addon ships."""
+    out: dict[tuple[str, str], str] = {}
     for p in parsed:
         for doc in p.docs:
             obj = doc.data
@@ -201,8 +227,18 @@ def _shipped_crds(parsed: list[_Parsed]) -> set[tuple[str, str]]:
             spec = _mapping(obj.get("spec"))
             names = _mapping(spec.get("names"))
             if isinstance(spec.get("group"), str) and isinstance(names.get("kind"), str):
-                out.add((spec["group"], names["kind"]))
+                out[(spec["group"], names["kind"])] = str(spec.get("scope", "Namespaced"))
     return out
+
+
+def _cluster_scoped(obj: dict[str, Any], crds: Mapping[tuple[str, str], str]) -> bool:
+    """Whether the object's kind is cluster-scoped: built in (`CLUSTER_SCOPED_KINDS`) or by a shipped CRD.
+
+    A custom kind whose CRD no addon ships counts as namespaced (its scope is unknown here).
+    """
+    group, _ = kube_schemas.split_api_version(str(obj.get("apiVersion", "")))
+    key = (group, str(obj.get("kind", "")))
+    return key in CLUSTER_SCOPED_KINDS or crds.get(key) == "Cluster"
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -251,11 +287,12 @@ def _identity(doc: Document, index: int, file: str) -> list[Finding]:
 ANNOTATIONS_MAX_BYTES = 262_144
 
 
-def _object_meta(doc: Document) -> list[Finding]:
+def _object_meta(doc: Document, *, cluster_scoped: bool) -> list[Finding]:
     """What `ValidateObjectMeta` rejects in labels, annotations and namespace (not the name: its rule depends on the kind).
 
     Labels: each key a qualified name, each value a label value; annotations: each key a qualified
-    name, keys plus values at most 262144 bytes in total; namespace: a DNS-1123 label.
+    name, keys plus values at most 262144 bytes in total; namespace: a DNS-1123 label, unless the
+    kind is cluster-scoped (`cluster_scoped`: the API server then drops the namespace).
 
     Source:
         k8s.io/apimachinery pkg/api/validation/objectmeta.go (`ValidateObjectMetaAccessor`,
@@ -290,7 +327,7 @@ def _object_meta(doc: Document) -> list[Finding]:
                 add("/metadata/annotations", f"metadata.annotations: {total} bytes in total, over the {ANNOTATIONS_MAX_BYTES} "
                                              "bytes (256 KiB) the API server accepts")
     namespace = meta.get("namespace")
-    if isinstance(namespace, str) and names.dns1123_label_errors(namespace):
+    if isinstance(namespace, str) and not cluster_scoped and names.dns1123_label_errors(namespace):
         add("/metadata/namespace", f"metadata.namespace {namespace[:80]!r}: must be a DNS-1123 label (at most 63 "
                                    "lower-case alphanumerics or '-', starting and ending alphanumeric)")
     return out
@@ -355,7 +392,7 @@ class _Pending:
 
 
 def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: list[tuple[str, bool]],
-                 crds: set[tuple[str, str]]) -> list[Finding]:
+                 crds: Mapping[tuple[str, str], str]) -> list[Finding]:
     out: list[Finding] = []
     pending: dict[tuple[Position, str, Severity, str], _Pending] = {}
     unchecked: set[tuple[str, str, str]] = set()
@@ -382,7 +419,7 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                                    doc.source.lookup(""), pointer=""))
                 continue
             out.extend(_identity(doc, index, file))
-            out.extend(_object_meta(doc))
+            out.extend(_object_meta(doc, cluster_scoped=_cluster_scoped(obj, crds)))
             out.extend(_object_name(doc))
             secret = _secret(doc, file)
             if secret is not None:

@@ -547,3 +547,21 @@ def test_check_payloads_list_after_32_bytes_of_space_is_a_yaml_list_not_a_json_l
     findings = check_payloads(make_fleet(tmp_path, {"list": {"list.json": text}}))
     assert triples(findings) == [("crs/list/list.json", 1, 41, "addon-schema", "error")]
     assert "expected a Kubernetes object (a mapping), got a list" in findings[0].message
+
+
+def test_check_payloads_namespace_of_cluster_scoped_kinds_is_not_checked(tmp_path: Path) -> None:
+    # the API server drops metadata.namespace of a cluster-scoped object instead of validating it;
+    # built-in kinds and kinds whose CRD an addon ships with scope Cluster; namespaced kinds still fail
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n"
+           "spec:\n  group: example.com\n  scope: Cluster\n  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n"
+           "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+           "    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n")
+    text = ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n  namespace: Not_A_Label\n"
+            "rules: []\n"
+            "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: Not_A_Label\n"
+            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: Not_A_Label\n"
+            "rules: []\n")
+    fleet = make_fleet(tmp_path, {"scope": {"crd.yaml": crd, "objects.yaml": text}})
+    findings = [f for f in check_payloads(fleet) if f.severity.value == "error"]
+    assert triples(findings) == [("crs/scope/objects.yaml", 18, 3, "addon-schema", "error")]  # the Role only
+    assert "metadata.namespace 'Not_A_Label': must be a DNS-1123 label" in findings[0].message
