@@ -97,9 +97,10 @@ def check_fleet(fleet: Fleet, rendered: RenderResult, *, registry: SchemaRegistr
     result = CheckResult()
     result.files_checked = len(rendered.files)
     result.objects_checked = sum(len(f.objects) for f in rendered.files)
-    result.extend(getattr(rendered, "findings", ()))
-    result.extend(check_objects(rendered, registry=registry, output_dir=fleet.config.output_dir,
-                                base=base.rendered if base is not None else None))
+    render_findings = getattr(rendered, "findings", ())
+    result.extend(render_findings)
+    result.extend(unexplained(check_objects(rendered, registry=registry, output_dir=fleet.config.output_dir,
+                                            base=base.rendered if base is not None else None), render_findings))
     result.extend(run_rules(PolicyContext(fleet, rendered, base)))
     result.extend(check_payloads(fleet))
     result.extend(check_budgets(fleet, rendered))
@@ -234,14 +235,36 @@ def check_assembled(fleet: Fleet, rendered: RenderResult, clusters: Sequence[tup
         if directory in by_dir:
             if directory not in done:
                 done.add(directory)
-                result.extend(by_dir[directory].objects)
+                result.extend(unexplained(by_dir[directory].objects, rendered.findings))
         else:
-            result.extend(rest_objects.get(f.path, ()))
+            result.extend(unexplained(rest_objects.get(f.path, ()), rendered.findings))
     result.extend(merge_rule_findings(PolicyContext(fleet, rendered), list(rest.rules), [c.rules for _, c in clusters]))
     result.extend(check_payloads(fleet) if payloads is None else payloads)
     budgets = [*rest.budgets, *(f for _, c in clusters for f in c.budgets)]
     result.extend(sorted(budgets, key=Finding.sort_key))
     return result
+
+
+def unexplained(object_findings: Sequence[Finding], render_findings: Sequence[Finding]) -> list[Finding]:
+    """The object findings left once those a render error already explains are dropped.
+
+    A render error names the spec field the renderer could not turn into a valid object, with the
+    fix (e.g. `flux-git-url` at `gitops.repo`: "write it as ssh://..."); the `schema` finding that
+    the same field's rendered value then fails (the GitRepository `spec.url` pattern) is the same
+    problem reported twice. So a `schema` finding at the position of a render error is dropped;
+    every other finding is kept.
+
+    Args:
+        object_findings: findings of `check_objects` (or a cluster's share of them), in order.
+        render_findings: `RenderResult.findings`.
+
+    Returns:
+        `object_findings` in the same order, without the explained ones.
+    """
+    explained = {f.position for f in render_findings if f.severity is Severity.ERROR}
+    if not explained:
+        return list(object_findings)
+    return [f for f in object_findings if not (f.rule_id == "schema" and f.position in explained)]
 
 
 def _bundle_dirs(files: Sequence[OutputFile]) -> list[str]:

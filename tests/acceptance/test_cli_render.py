@@ -121,6 +121,13 @@ def test_render_flux_with_scp_url_is_an_error(fleet_repo: Path, cli) -> None:
     assert ("fleetgen.yaml:6:3: error [flux-git-url] gitops.repo: Flux accepts only http://, https:// or ssh:// URLs, "
             "got 'git@git.example.com:platform/fleet.git'; write it as ssh://git@git.example.com/platform/fleet.git") in result.stdout
     assert not (fleet_repo / "fleet").exists()
+    # one problem, one finding: the GitRepository's spec.url pattern failure is the same problem
+    for command in (("render",), ("validate",), ("validate", "--no-cache")):
+        out = cli("--repo", str(fleet_repo), *command)
+        assert out.exit_code == 1
+        findings = [line for line in out.stdout.splitlines() if line.startswith("fleetgen.yaml:")]
+        assert len(findings) == 1 and "[flux-git-url]" in findings[0], (command, out.stdout)
+        assert "errors: 1," in out.stdout, out.stdout
 
 
 def test_render_flux_agent_writes_kustomizations(fleet_repo: Path, cli) -> None:
