@@ -409,8 +409,11 @@ def committed_base_findings(root: Path, base_ref: str, checked: PipelineOutcome)
         return []
     with open_repo(root) as repo:
         sha = repo.resolve(base_ref)
-    if sha is None:
-        return []
+        if sha is None:
+            return []
+        if (repo.read_file(sha, "fleetgen.yaml") == (root / "fleetgen.yaml").read_bytes()
+                and not repo.tree_blobs(sha, checked.fleet.config.output_dir)):
+            return []  # (no committed output: the base's specs rendered were the only base)
     part = compared_part(root, sha, checked)
     if part is not None:
         head, base_objects, _ = part

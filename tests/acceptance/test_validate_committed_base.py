@@ -115,3 +115,16 @@ def test_valid_changes_against_the_committed_base_find_nothing(rendered_repo: Pa
         result = validate(cli, rendered_repo)
         assert result.exit_code == 0, result.stdout + result.stderr
         assert "errors: 0, warnings: 0" in result.stdout, result.stdout
+
+
+def test_base_without_committed_output_uses_the_rendered_base_specs(fleet_repo: Path, cli: Cli) -> None:
+    # a base that commits no fleet/ (the first commit of specs only): the transition checks still
+    # compare with the base's specs rendered, and nothing else is needed
+    assert not git(fleet_repo, "ls-tree", "HEAD", "fleet")  # (fleet_repo commits the specs only)
+    set_version(fleet_repo, "v1.35.0")
+    result = validate(cli, fleet_repo)
+    assert result.exit_code == 1, result.stdout
+    assert any(line.startswith(f"{KV_SPEC}:") and "[k8s-upgrade-skip]" in line for line in result.stdout.splitlines()), result.stdout
+    set_version(fleet_repo, "v1.34.0")
+    ok = validate(cli, fleet_repo)
+    assert ok.exit_code == 0 and "errors: 0, warnings: 0" in ok.stdout, ok.stdout
