@@ -2,15 +2,17 @@
 
 kubeadm only upgrades one minor version at a time, so the KubeadmControlPlane webhook rejects a
 version change that skips a minor ("cannot update Kubernetes version from X to Y": the new version
-must be below `<old major>.<old minor + 2>.0`). Downgrades are not supported by kubeadm either;
-the KCP webhook lets them through but the rollout then breaks etcd and the API server, so fleetgen
-reports them as errors too (the ClusterClass topology webhook rejects them the same way:
-"version cannot be decreased").
+must be below `<old major>.<old minor + 2>.0`). Downgrades are not supported by kubeadm either.
+The KCP webhook lets them through; a minor downgrade then breaks etcd and the API server (stored
+objects and etcd data of the newer minor), so fleetgen reports it as an error, its own policy (the
+ClusterClass topology webhook rejects it the same way: "version cannot be decreased"). A patch
+downgrade within one minor (a rollback of a bad patch release) works in practice and is only a
+warning.
 
 Compares the KubeadmControlPlane `spec.version` of the base revision and the working tree; skipped
 when there is no base revision.
 
-Severity: error.
+Severity: error (warning for a patch downgrade within the same minor).
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11,
@@ -60,9 +62,15 @@ class K8sUpgradeSkipRule:
                 yield object_finding(self, ctx, t.file, t.new, "/spec/version",
                                      f"cannot update Kubernetes version from {old_text} to {new_text}; "
                                      f"upgrade one minor version per change (v{old.major}.{old.minor + 1}.x next)")
+            elif new < old and (new.major, new.minor) == (old.major, old.minor):
+                yield object_finding(self, ctx, t.file, t.new, "/spec/version",
+                                     f"version decreased from {old_text} to {new_text} (a patch rollback): the KCP webhook "
+                                     "accepts it and every control-plane machine is replaced; kubeadm supports only upgrades, "
+                                     "so check the release notes of both patches", severity=Severity.WARNING)
             elif new < old:
                 yield object_finding(self, ctx, t.file, t.new, "/spec/version",
-                                     f"version cannot be decreased from {old_text} to {new_text}; kubeadm does not support downgrades")
+                                     f"version cannot be decreased from {old_text} to {new_text}; kubeadm does not support "
+                                     "minor downgrades (etcd and the stored objects stay at the newer minor)")
 
 
 RULE = K8sUpgradeSkipRule()

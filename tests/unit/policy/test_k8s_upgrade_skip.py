@@ -14,21 +14,25 @@ def kcp(version: str) -> str:
             f"metadata: {{name: cp, namespace: clusters}}\nspec: {{replicas: 1, version: '{version}'}}\n")
 
 
-@pytest.mark.parametrize(("old", "new", "problem"), [
-    ("v1.33.9", "v1.34.0", None),
-    ("v1.33.1", "v1.34.99", None),
-    ("v1.33.1", "v1.35.0-rc.1", "cannot update Kubernetes version from v1.33.1 to v1.35.0-rc.1"),
-    ("v1.33.5", "v1.33.1", "version cannot be decreased from v1.33.5 to v1.33.1"),
-    ("v1.33.1", "1.34", None),
-    ("v1.33.1", "v2.0.0", "cannot update Kubernetes version from v1.33.1 to v2.0.0"),
-], ids=["next-minor", "next-minor-high-patch", "skip-pre-release", "patch-downgrade", "malformed-skipped", "major"])
-def test_k8s_upgrade_skip_transitions(old: str, new: str, problem: str | None) -> None:
+@pytest.mark.parametrize(("old", "new", "problem", "severity"), [
+    ("v1.33.9", "v1.34.0", None, None),
+    ("v1.33.1", "v1.34.99", None, None),
+    ("v1.33.1", "v1.35.0-rc.1", "cannot update Kubernetes version from v1.33.1 to v1.35.0-rc.1", "error"),
+    # the KCP webhook accepts a patch rollback: a warning, not a refusal
+    ("v1.33.5", "v1.33.1", "version decreased from v1.33.5 to v1.33.1 (a patch rollback)", "warning"),
+    ("v1.34.2", "v1.33.9", "version cannot be decreased from v1.34.2 to v1.33.9", "error"),
+    ("v1.33.1", "1.34", None, None),
+    ("v1.33.1", "v2.0.0", "cannot update Kubernetes version from v1.33.1 to v2.0.0", "error"),
+], ids=["next-minor", "next-minor-high-patch", "skip-pre-release", "patch-downgrade", "minor-downgrade",
+        "malformed-skipped", "major"])
+def test_k8s_upgrade_skip_transitions(old: str, new: str, problem: str | None, severity: str | None) -> None:
     findings = run_rules(context_from_yaml(kcp(new), base=kcp(old)), ["k8s-upgrade-skip"])
     if problem is None:
         assert findings == []
     else:
         [finding] = findings
         assert finding.message.split(": ", 1)[1].startswith(problem)
+        assert finding.severity.value == severity
 
 
 def test_k8s_upgrade_skip_new_control_plane_has_no_base_object() -> None:
