@@ -4,13 +4,17 @@ CAPMOX turns ProxmoxCluster `ipv4Config` / `ipv6Config` into in-cluster IPAM poo
 webhook refuses to update a pool so that it no longer contains addresses already allocated to
 Machines ("pool addresses do not contain allocated addresses"), and even when the removed
 addresses happen to be free, fewer addresses can stall the next rollout (a rollout needs one
-extra address per surging Machine). fleetgen cannot see which addresses are allocated, so any
-removed address is a warning to check before merging.
+extra address per surging Machine). fleetgen cannot see which addresses are allocated, so a
+removed address is a warning to check before merging -- unless fewer of the base revision's
+addresses remain than the base revision runs Machines (control-plane replicas plus every
+MachineDeployment's replicas, the autoscaler's minimum when replicas are left to it): each Machine
+holds one address of the pool, so at least one allocated address is then certainly dropped and the
+update certainly rejected, an error.
 
 Compares each rendered ProxmoxCluster with the same object in the base revision; skipped when
 there is no base revision.
 
-Severity: warning.
+Severity: warning (error when the remaining addresses cannot hold the base revision's Machines).
 
 Source:
     kubernetes-sigs/cluster-api-ipam-provider-in-cluster, internal/webhooks/inclusterippool.go
@@ -37,16 +41,53 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.ipnet import IPInterval, parse_interval, subtract
-from fleetgen.policy.objects import get, transitions
+from fleetgen.policy.ipnet import IPInterval, merge, parse_interval, subtract
+from fleetgen.policy.objects import cluster_name_of, get, objects_of_kind, transitions
 
 INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
+AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 
 
 def _intervals(entries: object) -> list[IPInterval]:
     if not isinstance(entries, list):
         return []
     return [iv for iv in (parse_interval(e) for e in entries) if iv is not None]
+
+
+def _replicas(manifest: dict, *, autoscaled_min: bool) -> int:
+    """`spec.replicas` of a KubeadmControlPlane or MachineDeployment (1 when unset, as CAPI defaults it).
+
+    With `autoscaled_min`, an unset replicas with the autoscaler's min-size annotation counts as that minimum.
+    """
+    value = get(manifest, "/spec/replicas")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(value, 0)
+    if autoscaled_min:
+        text = get(manifest, "/metadata/annotations/" + AUTOSCALER_MIN.replace("/", "~1"))
+        if isinstance(text, str) and text.isdigit():
+            return int(text)
+    return 1
+
+
+def base_machines(ctx: PolicyContext, namespace: str, cluster: str) -> int:
+    """How many Machines the base revision runs for one cluster: control plane plus every pool.
+
+    Args:
+        ctx: a context with a base revision.
+        namespace: the cluster's namespace.
+        cluster: the CAPI cluster name.
+
+    Returns:
+        KubeadmControlPlane replicas + the replicas of every MachineDeployment of the cluster in
+        the base revision (0 when it has none there).
+    """
+    assert ctx.base is not None
+    total = 0
+    for kind in ("KubeadmControlPlane", "MachineDeployment"):
+        for _, obj in objects_of_kind(ctx.base.rendered, kind):
+            if obj.ref.namespace == namespace and cluster_name_of(obj) == cluster:
+                total += _replicas(obj.manifest, autoscaled_min=kind == "MachineDeployment")
+    return total
 
 
 class IpPoolShrinkRule:
@@ -71,10 +112,21 @@ class IpPoolShrinkRule:
                 count = sum(iv.size for iv in removed)
                 shown = ", ".join(str(iv) for iv in removed[:3]) + (", ..." if len(removed) > 3 else "")
                 pointer = f"/spec/{config}/addresses" if new else f"/spec/{config}"
+                removed_text = f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown})"
+                kept = sum(iv.size for iv in merge(old)) - count
+                machines = base_machines(ctx, t.old.ref.namespace, cluster_name_of(t.old) or t.old.ref.name)
+                if kept < machines:
+                    yield object_finding(self, ctx, t.file, t.new, pointer,
+                                         f"{removed_text}; the base revision runs {machines} Machine{'s' if machines != 1 else ''}, "
+                                         f"each holding one of its addresses, and only {kept} of them remain, so IPAM rejects "
+                                         "the update (pool addresses do not contain allocated addresses)",
+                                         severity=Severity.ERROR,
+                                         hint="keep the addresses in use and add new ones next to them; move Machines by "
+                                              "rolling them out before removing addresses in a later change")
+                    continue
                 yield object_finding(self, ctx, t.file, t.new, pointer,
-                                     f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown}); "
-                                     "if a Machine holds one, IPAM rejects the update (pool addresses do not contain "
-                                     "allocated addresses)",
+                                     f"{removed_text}; if a Machine holds one, IPAM rejects the update (pool addresses do not "
+                                     "contain allocated addresses)",
                                      hint="check that no Machine uses the removed addresses (kubectl get ipaddresses -n <namespace>)")
 
 

@@ -34,3 +34,38 @@ def test_ip_pool_shrink_many_removed_ranges_are_elided() -> None:
 def test_ip_pool_shrink_moving_to_cidr_covering_range_passes() -> None:
     base = pxc(V4.format(addresses="[10.0.0.10-10.0.0.20]"))
     assert run_rules(context_from_yaml(pxc(V4.format(addresses="[10.0.0.0/27]")), base=base), ["ip-pool-shrink"]) == []
+
+
+def machines(cp: int, md: str) -> str:
+    """The base revision's control plane (cp replicas) and one MachineDeployment (`md`: its spec fields)."""
+    return ("---\napiVersion: controlplane.cluster.x-k8s.io/v1beta2\nkind: KubeadmControlPlane\n"
+            "metadata: {name: pve-a-control-plane, namespace: clusters, labels: {cluster.x-k8s.io/cluster-name: pve-a}}\n"
+            f"spec: {{replicas: {cp}, version: v1.33.1}}\n"
+            "---\napiVersion: cluster.x-k8s.io/v1beta2\nkind: MachineDeployment\n"
+            "metadata: {name: pve-a-md-0, namespace: clusters, labels: {cluster.x-k8s.io/cluster-name: pve-a}" + md + "\n")
+
+
+def test_ip_pool_shrink_below_the_base_machine_count_is_an_error() -> None:
+    # 3 control-plane + 2 worker Machines hold 5 of the 11 addresses; only 4 remain after the change
+    base = pxc(V4.format(addresses="[10.0.0.10-10.0.0.20]")) + machines(3, "}\nspec: {clusterName: pve-a, replicas: 2}")
+    head = pxc(V4.format(addresses="[10.0.0.10-10.0.0.13]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.ERROR
+    assert "the base revision runs 5 Machines, each holding one of its addresses, and only 4 of them remain" in finding.message
+    # a disjoint new range keeps none of them
+    moved = pxc(V4.format(addresses="[10.0.0.30-10.0.0.40]"))
+    [finding] = run_rules(context_from_yaml(moved, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.ERROR and "only 0 of them remain" in finding.message
+
+
+def test_ip_pool_shrink_that_leaves_room_for_the_base_machines_stays_a_warning() -> None:
+    # an autoscaled pool counts its minimum: 1 + 3 = 4 Machines, 5 addresses remain
+    autoscaled = (", annotations: {cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size: '3', "
+                  "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size: '6'}}\nspec: {clusterName: pve-a}")
+    base = pxc(V4.format(addresses="[10.0.0.10-10.0.0.20]")) + machines(1, autoscaled)
+    head = pxc(V4.format(addresses="[10.0.0.10-10.0.0.14]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.WARNING
+    head = pxc(V4.format(addresses="[10.0.0.10-10.0.0.12]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.ERROR and "runs 4 Machines" in finding.message
