@@ -149,9 +149,12 @@ def format_markdown(plan: Plan) -> str:
     """
     head = plan.summary_line() if plan.valid else "the working tree's specs do not load"
     out = [f"**fleetgen plan:** {head}", "", f"Base: {_md_code(plan.base_ref)} ({_base_detail(plan)}); head: the working tree"]
-    for name in plan.deleted_clusters:
-        out += ["", f"> [!CAUTION]\n> **DELETE cluster {name}**: the GitOps agent will delete the workload cluster "
-                    "and its machines."]
+    deleted = set(plan.deleted_clusters)
+    for group in sorted(plan.clusters, key=lambda g: g.name):
+        for change in group.changes:
+            if group.name in deleted and change.action == DELETE and change.target == group.name:
+                head_text, _, rest = change.text.partition(": ")
+                out += ["", f"> [!CAUTION]\n> **{_md_cell(head_text)}**: {_md_cell(rest)}."]
     for o in plan.forbidden:
         out += ["", f"> [!WARNING]\n> **forbidden:** {_md_cell(o.message)}"]
     for group in plan.groups:

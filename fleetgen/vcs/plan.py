@@ -673,6 +673,33 @@ def _ref_names(objs: Iterable[ObjectChange], base: Mapping[tuple[str, str, str, 
     return names
 
 
+FLEET_GROUP = "fleet.cattle.io"
+
+
+def keeps_removed_bundles(base: Iterable[PlanObject]) -> bool:
+    """Whether the base revision's Fleet `GitRepo` sets `spec.keepResources: true`.
+
+    Fleet copies a GitRepo's keepResources into every bundle it reads from the repository
+    (`fleet apply --keep-resources`), and the agent deletes a removed bundle's Helm release
+    without its resources (`helmdeployer.DeleteRelease` with `KeepResources`): the objects of a
+    cluster whose files are removed stay on the management cluster, its Cluster included.
+
+    Source: rancher/fleet v0.16.1 `internal/bundlereader` (`KeepResources` copied into the
+    Bundle), `internal/helmdeployer/delete.go` (`deleteByRelease`); FIELD.md §4.5.
+    """
+    return any(o.kind == "GitRepo" and o.group == FLEET_GROUP and get_in(o.manifest, ("spec", "keepResources")) is True
+               for o in base)
+
+
+def delete_text(name: str, namespace: str, base: Iterable[PlanObject]) -> str:
+    """The plan line of a deleted cluster: what the GitOps agent does with its removed files."""
+    if keeps_removed_bundles(base):
+        return (f"DELETE cluster {name} from git: Fleet keeps what a removed bundle deployed (GitRepo keepResources: "
+                f"true), so the workload cluster keeps running; delete it with `kubectl delete cluster -n {namespace} "
+                f"{name}` (CAPI then deletes its machines)")
+    return f"DELETE cluster {name}: the GitOps agent will delete the workload cluster and its machines"
+
+
 def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tuple[str, str, str, str], PlanObject],
                    head_idx: Mapping[tuple[str, str, str, str], PlanObject]) -> tuple[str, tuple[Change, ...]]:
     """(cluster action, human-level changes) of one cluster's object changes."""
@@ -694,8 +721,8 @@ def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tu
         covered.update(id(o) for o in objs if o.action == CREATE)
         return (FORBIDDEN if forbidden else CREATE), tuple(changes)
     if cluster_obj is not None and cluster_obj.action == DELETE:
-        changes.append(Change(DELETE, name, f"DELETE cluster {name}: the GitOps agent will delete the workload cluster "
-                                            "and its machines", f"delete cluster {name}"))
+        changes.append(Change(DELETE, name, delete_text(name, cluster_obj.namespace, base_idx.values()),
+                              f"delete cluster {name}"))
         return (FORBIDDEN if forbidden else DELETE), tuple(changes)
     templates = _ref_names(objs, base_idx, head_idx)
     for o in objs:

@@ -17,7 +17,11 @@ Cli = Callable[..., Any]
 
 KV_SPEC = "clusters/kubevirt/kv-demo.yaml"
 PVE_SPEC = "clusters/proxmox/pve-demo.yaml"
-DELETE_LINE = "DELETE cluster pve-demo: the GitOps agent will delete the workload cluster and its machines"
+#: The example fleet's Fleet GitRepo sets keepResources: true, which Fleet copies into every bundle:
+#: a removed cluster's objects stay, so the plan says how to delete the cluster itself.
+DELETE_LINE = ("DELETE cluster pve-demo from git: Fleet keeps what a removed bundle deployed (GitRepo keepResources: "
+               "true), so the workload cluster keeps running; delete it with `kubectl delete cluster -n clusters "
+               "pve-demo` (CAPI then deletes its machines)")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -122,6 +126,21 @@ def test_plan_deleted_spec_is_flagged_loudly(rendered_repo: Path, cli: Cli) -> N
     pve = cluster_of(data, "pve-demo")
     assert {o["action"] for o in pve["objects"]} == {"delete"}
     md = cli("--repo", str(rendered_repo), "plan", "--format", "markdown").stdout
+    assert ("> **DELETE cluster pve-demo from git**: Fleet keeps what a removed bundle deployed (GitRepo keepResources: "
+            "true), so the workload cluster keeps running;") in md
+
+
+def test_plan_deleted_spec_under_flux_is_deleted_by_the_agent(fleet_repo: Path, cli: Cli) -> None:
+    # Flux prunes the removed Cluster (the rest carries prune: disabled and is torn down by CAPI)
+    edit(fleet_repo, "fleetgen.yaml", "agent: fleet ", "agent: flux  ")
+    assert cli("--repo", str(fleet_repo), "render").exit_code == 0
+    git(fleet_repo, "add", "-A")
+    git(fleet_repo, "commit", "-q", "-m", "render with flux")
+    (fleet_repo / PVE_SPEC).unlink()
+    result = cli("--repo", str(fleet_repo), "plan")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "  DELETE cluster pve-demo: the GitOps agent will delete the workload cluster and its machines" in result.stdout.splitlines()
+    md = cli("--repo", str(fleet_repo), "plan", "--format", "markdown").stdout
     assert "> **DELETE cluster pve-demo**: the GitOps agent will delete the workload cluster and its machines." in md
 
 

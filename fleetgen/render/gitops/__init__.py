@@ -6,16 +6,24 @@ dispatches to `fleet.py` (Fleet `fleet.yaml` + `GitRepo`) or `flux.py` (kustomiz
 `GitRepository` + `Kustomization`s). Must not do I/O.
 
 Deletion safety (FIELD.md §1.8, §4.5): GitOps prune behaves like `kubectl delete -f` on a whole
-cluster's objects, which leaves deletions stuck and VMs leaked. So every object of a cluster
-bundle except the CAPI `Cluster`, and every `Namespace`, carries a "do not prune" marker:
+cluster's objects, which leaves deletions stuck and VMs leaked (templates, infrastructure objects
+and credentials vanish while Machines still need them). So every object of a cluster bundle except
+the CAPI `Cluster`, its `MachineDeployment`s and its `MachineHealthCheck`s, and every `Namespace`,
+carries a "do not prune" marker:
 
 - Fleet: annotation `helm.sh/resource-policy: keep` (Fleet deploys bundles with the Helm SDK,
   which keeps such objects on uninstall and when they leave the bundle);
 - Flux: annotation `kustomize.toolkit.fluxcd.io/prune: disabled` (skipped by garbage
   collection, also when the Kustomization itself is deleted).
 
-Removing a cluster's files therefore deletes only its `Cluster`; CAPI's owner references tear
-down the rest in order. ClusterResourceSets and their payload ConfigMaps are deliberately left
+Removing a cluster's files therefore deletes only its `Cluster` (and the MachineDeployments and
+MachineHealthChecks CAPI deletes with it anyway); CAPI's owner references tear down the rest in
+order. A MachineDeployment and a MachineHealthCheck are left unmarked because removing one from
+the spec must remove it from the management cluster: a pool taken out of `workers` (or renamed)
+has its MachineDeployment pruned and CAPI drains and deletes its Machines; a health check switched
+off stops remediating. Marked, both would stay forever, the old pool's Machines running next to
+the new one's. Pruning them is safe: Machines are deleted through their MachineSets, with the
+kept machine and bootstrap templates still in place. ClusterResourceSets and their payload ConfigMaps are deliberately left
 unmarked: deleting them never touches workload clusters (CAPI does not delete applied
 resources, FIELD.md §1.6), while keeping them would leave a renamed ClusterResourceSet (a
 strategy or selector change, see `fleetgen.render.crs`) selecting clusters under its old rules.
@@ -85,8 +93,18 @@ def group_of(manifest: Mapping[str, Any]) -> str:
 
 
 def is_capi_cluster(manifest: Mapping[str, Any]) -> bool:
-    """True for a `cluster.x-k8s.io` `Cluster`: the one object GitOps may delete."""
+    """True for a `cluster.x-k8s.io` `Cluster`: the object whose removal deletes a workload cluster."""
     return manifest.get("kind") == "Cluster" and group_of(manifest) == CAPI_GROUP
+
+
+#: `cluster.x-k8s.io` kinds the GitOps agent may prune (see the module docstring): the Cluster, and
+#: the pools and health checks a spec change removes.
+PRUNABLE_KINDS = frozenset({"Cluster", "MachineDeployment", "MachineHealthCheck"})
+
+
+def is_prunable(manifest: Mapping[str, Any]) -> bool:
+    """True for an object of a cluster bundle that gets no "do not prune" marker (`PRUNABLE_KINDS`)."""
+    return manifest.get("kind") in PRUNABLE_KINDS and group_of(manifest) == CAPI_GROUP
 
 
 def is_autoscaled_machine_deployment(manifest: Mapping[str, Any]) -> bool:
@@ -132,7 +150,7 @@ def mark_objects(objects: Sequence[RenderedObject], agent: str, *, keep: bool = 
     Args:
         objects: rendered objects of one bundle, in order; not modified.
         agent: "fleet" or "flux".
-        keep: add the "do not prune" marker (to every object except a CAPI `Cluster`);
+        keep: add the "do not prune" marker (to every object except the `PRUNABLE_KINDS`);
             False for addon bundles (see the module docstring).
 
     Returns:
@@ -146,7 +164,7 @@ def mark_objects(objects: Sequence[RenderedObject], agent: str, *, keep: bool = 
     out = []
     for obj in objects:
         pairs: list[tuple[str, str]] = []
-        if keep and not is_capi_cluster(obj.manifest):
+        if keep and not is_prunable(obj.manifest):
             pairs.append(FLEET_KEEP if agent == "fleet" else FLUX_PRUNE_DISABLED)
         if agent == "flux" and _contains_placeholder(obj.manifest):
             pairs.append(FLUX_SUBSTITUTE_DISABLED)

@@ -111,9 +111,10 @@ def bundle_options(bundle: Bundle) -> dict[str, Any]:
         fleet.yaml data: `name`, `defaultNamespace`, `dependsOn` (addon and cluster bundles
         wait for the namespaces bundle, so their namespaces exist and belong to it), for the
         namespaces bundle `helm.takeOwnership` (adopt Namespaces that already exist, such as
-        `default`), and, for clusters with autoscaled pools, `diff.comparePatches`. No `keepResources`: removing a cluster bundle must uninstall
-        its release so the (unmarked) CAPI Cluster is deleted; every other object carries
-        `helm.sh/resource-policy: keep` (see `fleetgen.render.gitops`).
+        `default`), and, for clusters with autoscaled pools, `diff.comparePatches`. No `keepResources`
+        of its own (the GitRepo's applies to every bundle); every object but the Cluster, its
+        MachineDeployments and MachineHealthChecks carries `helm.sh/resource-policy: keep` (see
+        `fleetgen.render.gitops`).
 
     Source:
         rancher/fleet v0.16.1 `pkg/apis/fleet.cattle.io/v1alpha1/fleetyaml.go` (`FleetYAML`,
@@ -151,7 +152,9 @@ def render_gitrepo(config: models.FleetConfig, config_source: SourceMap) -> Rend
         A RenderedObject holding a `fleet.cattle.io/v1alpha1` GitRepo in `gitops.namespace`
         (default `fleet-local`, the management cluster's own workspace) with `paths` covering
         the three bundle roots, `pollingInterval`, `clientSecretName` when `gitops.secretRef`
-        is set, and `keepResources: true` (deleting the GitRepo keeps every deployed object).
+        is set, and `keepResources: true` (deleting the GitRepo keeps every deployed object;
+        Fleet copies it into every bundle, so a cluster whose files are removed keeps running
+        too, and `plan` says how to delete it: `fleetgen.vcs.plan.delete_text`).
 
     Source:
         rancher/fleet v0.16.1 charts/fleet-crd/templates/crds.yaml (gitrepos.fleet.cattle.io);

@@ -16,6 +16,7 @@ from fleetgen.render.gitops import (
     FLUX_PRUNE_DISABLED,
     FLUX_SUBSTITUTE_DISABLED,
     is_capi_cluster,
+    is_prunable,
     mark_objects,
     short_name,
 )
@@ -70,7 +71,9 @@ def annotations(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("agent", "marker"), [("fleet", FLEET_KEEP), ("flux", FLUX_PRUNE_DISABLED)], ids=["fleet", "flux"])
-def test_every_cluster_object_but_the_capi_cluster_carries_the_keep_marker(tmp_path: Path, agent: str, marker: tuple[str, str]) -> None:
+def test_every_cluster_object_but_cluster_pools_and_health_checks_carries_the_keep_marker(tmp_path: Path, agent: str,
+                                                                                          marker: tuple[str, str]) -> None:
+    # a pool removed from the spec must be pruned (its Machines deleted), a health check switched off too
     result = render(example_fleet(tmp_path / "f", agent=agent))
     key, value = marker
     cluster_files = [f for f in result.files if f.path.startswith("clusters/") and f.path.endswith("/cluster.yaml")]
@@ -78,9 +81,12 @@ def test_every_cluster_object_but_the_capi_cluster_carries_the_keep_marker(tmp_p
     for f in cluster_files:
         manifests = [o.manifest for o in f.objects]
         assert manifests == list(yaml.safe_load_all(f.content))  # the file holds exactly the marked objects
+        kinds = {m["kind"] for m in manifests}
+        assert {"Cluster", "MachineDeployment", "KubeadmControlPlane"} <= kinds, kinds
         for m in manifests:
-            if is_capi_cluster(m):
-                assert key not in annotations(m)
+            if is_prunable(m):
+                assert m["kind"] in ("Cluster", "MachineDeployment", "MachineHealthCheck")
+                assert key not in annotations(m), m["kind"]
             else:
                 assert annotations(m).get(key) == value, m["kind"]
     for m in docs(result, "namespaces/namespaces.yaml"):
