@@ -35,7 +35,8 @@ from fleetgen.errors import ExitCode
 @click.pass_context
 def scale(ctx: click.Context, *, cluster: str, pool: str | None, replicas: int | None, control_plane: int | None,
           schema_locations: tuple[Path, ...]) -> int:
-    """Set the replicas of worker pool POOL of CLUSTER to REPLICAS (or the control plane's with
+    """Set the replicas of worker pool POOL of CLUSTER (its name, or NAMESPACE/NAME when the
+    name is used in several namespaces) to REPLICAS (or the control plane's with
     --control-plane N) by editing the one line in the cluster's spec file, keeping its comments
     and layout, then re-render and validate like `fleetgen render`. Nothing changes when the
     value is already in effect; the spec is restored when validation fails.

@@ -20,7 +20,7 @@ RESERVED_RULES = {
     "schema-missing": "no pinned schema for a rendered object's apiVersion/kind",
     "cel": "a rendered object violates an x-kubernetes-validations CEL rule of its CRD",
     "cel-unsupported": "a CEL rule of a CRD could not be evaluated offline",
-    "unique-cluster-names": "two ClusterSpecs declare the same cluster name",
+    "unique-cluster-names": "two ClusterSpecs declare the same cluster name in the same namespace",
     "internal": "a fleetgen check failed unexpectedly (a bug)",
     "addon-schema": "an object in an addon payload does not match the core Kubernetes schema of its clusters' version",
     "no-inline-secrets": "an addon payload ships a Secret with data; no secret is ever rendered into git",

@@ -96,6 +96,19 @@ class UnknownTargetError(FleetgenError):
         super().__init__(f"unknown {kind} {name!r}{where}; known: {listing}")
 
 
+class AmbiguousTargetError(UnknownTargetError):
+    """Raised when a bare cluster name is used in several namespaces (usage error, exit 2).
+
+    Attributes:
+        kind, name: as UnknownTargetError; known: the matching `NAMESPACE/NAME`s, sorted.
+    """
+
+    def __init__(self, kind: str, name: str, known: Sequence[str]) -> None:
+        super().__init__(kind, name, known)
+        self.args = (f"{kind} {name!r} is ambiguous: it is used in several namespaces; give one of "
+                     f"{', '.join(self.known)}",)
+
+
 @dataclass(frozen=True)
 class TextEdit:
     """The result of changing one integer in a YAML text.
@@ -379,21 +392,26 @@ def _verified(old_text: str, new_text: str, before_plain: Any, path: Sequence[st
 
 
 def find_cluster(fleet: Fleet, name: str) -> LoadedCluster:
-    """The loaded cluster called `name`.
+    """The loaded cluster called `name` (`NAME`, or `NAMESPACE/NAME` when the name is in several namespaces).
 
     Args:
         fleet: the loaded fleet.
-        name: metadata.name of the ClusterSpec.
+        name: metadata.name of the ClusterSpec, optionally prefixed by its namespace and `/`.
 
     Returns:
         The LoadedCluster (its `path` is the spec file, relative to the repository root).
 
     Raises:
         UnknownTargetError: no such cluster (exit 2), listing the known names.
+        AmbiguousTargetError: a bare name that clusters in several namespaces carry (exit 2),
+            listing their `NAMESPACE/NAME`s.
     """
-    for cluster in fleet.clusters:
-        if cluster.name == name:
-            return cluster
+    namespace, _, bare = name.rpartition("/")
+    found = [c for c in fleet.clusters if c.name == bare and (not namespace or c.namespace == namespace)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise AmbiguousTargetError("cluster", name, [f"{c.namespace}/{c.name}" for c in found])
     raise UnknownTargetError("cluster", name, [c.name for c in fleet.clusters])
 
 

@@ -527,16 +527,24 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
 
 
 def _duplicate_names(clusters: list[LoadedCluster]) -> list[Finding]:
-    first: dict[str, LoadedCluster] = {}
+    """One `unique-cluster-names` error per spec that repeats another's (namespace, name).
+
+    A CAPI Cluster is named within its namespace (the same name in two namespaces is two
+    clusters, as the API server sees it, and fleetgen's output paths and GitOps names include the
+    namespace); two specs for one (namespace, name) would render the same objects twice.
+    """
+    first: dict[tuple[str, str], LoadedCluster] = {}
     out = []
     for c in sorted(clusters, key=lambda c: c.path):
-        prior = first.get(c.name)
+        key = (c.namespace, c.name)
+        prior = first.get(key)
         if prior is None:
-            first[c.name] = c
+            first[key] = c
             continue
         out.append(Finding(
             "unique-cluster-names", Severity.ERROR,
-            f"metadata.name: cluster {c.name!r} is already defined in {prior.path}; cluster names must be unique across the fleet",
+            f"metadata.name: cluster {c.name!r} in namespace {c.namespace!r} is already defined in {prior.path}; "
+            "a cluster name must be unique within its namespace",
             c.source.lookup("/metadata/name"), pointer="/metadata/name"))
     return out
 

@@ -333,11 +333,11 @@ def fleet_bundle_dirs(rendered: RenderResult) -> dict[str, list[OutputFile]]:
 
 def _bundle_position(fleet: Fleet, estimate: BundleEstimate) -> tuple[Position, str, ObjectRef | None]:
     objects = [o for f in estimate.files for o in f.objects]
-    names = {o.cluster for o in objects if o.cluster}
+    names = {(o.ref.namespace, o.cluster) for o in objects if o.cluster}
     if len(names) == 1:
-        name = next(iter(names))
+        namespace, name = next(iter(names))
         for cluster in fleet.clusters:
-            if cluster.name == name:
+            if (cluster.namespace, cluster.name) == (namespace, name):
                 return cluster.source.lookup("/metadata/name"), "/metadata/name", None
     if objects:
         biggest = max(objects, key=lambda o: len(_compact_json(o.manifest)))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetgen.findings import Severity
-from fleetgen.vcs.plan import Plan
+from fleetgen.vcs.plan import DELETE, Plan
 from fleetgen.vcs.plan_build import build_plan
 from fleetgen.vcs.repo import CommitInfo, open_repo
 
@@ -99,13 +99,15 @@ def _refusal(plan: Plan, allow_delete: Iterable[str]) -> str:
         lines = "\n".join(f"  {o.message}" for o in forbidden)
         return f"{len(forbidden)} change(s) the API server would reject:\n{lines}"
     allowed = set(allow_delete)
-    namespaces = {c.name: c.namespace for c in plan.clusters}
-    refused = [n for n in plan.deleted_clusters if n not in allowed and f"{namespaces.get(n)}/{n}" not in allowed]
+    deleted = set(plan.deleted_clusters)
+    refused = sorted((c.namespace, c.name) for c in plan.clusters
+                     if c.name in deleted and any(ch.action == DELETE and ch.target == c.name for ch in c.changes)
+                     and c.name not in allowed and f"{c.namespace}/{c.name}" not in allowed)
     if refused:
-        flags = " ".join(f"--allow-delete {n}" for n in refused)
-        names = ", ".join(refused)
-        return (f"refusing to commit the deletion of cluster {names}: the GitOps agent will delete the workload "
-                f"cluster and its machines; if that is intended, rerun with {flags}")
+        flags = " ".join(f"--allow-delete {ns}/{n}" for ns, n in refused)
+        names = ", ".join(f"{ns}/{n}" for ns, n in refused)
+        return (f"refusing to commit the deletion of cluster {names}: its Cluster object leaves the fleet (see "
+                f"`fleetgen plan` for what the GitOps agent then does); if that is intended, rerun with {flags}")
     return ""
 
 

@@ -537,7 +537,8 @@ def test_two_specs_with_the_same_name(repo: Path) -> None:
             (
                 PVE,
                 line_of(repo, PVE, "name: kv-demo"),
-                f"metadata.name: cluster 'kv-demo' is already defined in {KV}; cluster names must be unique across the fleet",
+                f"metadata.name: cluster 'kv-demo' in namespace 'clusters' is already defined in {KV}; "
+                "a cluster name must be unique within its namespace",
             )
         ],
     )

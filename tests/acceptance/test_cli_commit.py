@@ -127,8 +127,8 @@ def test_commit_of_a_cluster_deletion_needs_allow_delete(rendered_repo: Path, cl
     head = git(rendered_repo, "rev-parse", "HEAD")
     result = cli("--repo", str(rendered_repo), "commit")
     assert result.exit_code == 1
-    assert "refusing to commit the deletion of cluster pve-demo" in result.stderr
-    assert "rerun with --allow-delete pve-demo" in result.stderr
+    assert "refusing to commit the deletion of cluster clusters/pve-demo" in result.stderr
+    assert "rerun with --allow-delete clusters/pve-demo" in result.stderr
     assert git(rendered_repo, "rev-parse", "HEAD") == head
     result = cli("--repo", str(rendered_repo), "commit", "--allow-delete", "pve-demo")
     assert result.exit_code == 0, result.stdout + result.stderr
