@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from fleetgen import __version__
 from fleetgen.findings import CheckResult, Severity
@@ -60,7 +61,8 @@ def sarif_dict(result: CheckResult) -> dict[str, Any]:
             region["startLine"] = f.position.line
         if f.position.col:
             region["startColumn"] = f.position.col
-        loc: dict[str, Any] = {"artifactLocation": {"uri": f.position.file, "uriBaseId": "SRCROOT"}}
+        # a relative URI reference: a space or `#` in a file name must be percent-encoded (RFC 3986)
+        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(f.position.file, safe="/"), "uriBaseId": "SRCROOT"}}
         if region:
             loc["region"] = region
         results.append({

@@ -67,6 +67,16 @@ def test_sarif_report_results_reference_declared_rules() -> None:
     assert region == {"startLine": 12, "startColumn": 5}
 
 
+def test_sarif_uri_is_percent_encoded() -> None:
+    # a space or '#' in a file name must not turn into a broken URI (code scanning reads '#1' as a fragment)
+    result = CheckResult()
+    result.add(Finding("cp-replicas-odd", Severity.ERROR, "x", Position("clusters/kv demo#1.yaml", 2, 3)))
+    out = io.StringIO()
+    write_report(result, "sarif", out)
+    location = json.loads(out.getvalue())["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "clusters/kv%20demo%231.yaml"
+
+
 def test_info_findings_only_with_verbose_in_every_format() -> None:
     """Regression: json, github and sarif listed info findings without -v (a notice on every PR)."""
     result = _result()
