@@ -11,8 +11,8 @@ fleetgen derives `<cluster>-<pool>` (MachineDeployment, MachineHealthCheck) and
 `<cluster>-control-plane` (KubeadmControlPlane). When such a name would exceed 63 characters the
 renderer shortens it deterministically (`fleetgen.render.naming.fit_name`: a cut plus a hash of the
 full name), which the API server accepts but people reading `kubectl get md` will not recognise;
-this rule warns about that, and reports an error if a name the renderer would produce is still not
-a valid label value.
+this rule tells (an info, shown with `-v`: nothing is wrong), and reports an error if a name the
+renderer would produce is still not a valid label value.
 
 On KubeVirt, CAPK creates the control plane's load-balancer Service itself, named
 `<KubevirtCluster name>-lb` (fleetgen names the KubevirtCluster after the cluster). A Service name
@@ -20,7 +20,7 @@ is a DNS-1035 label: at most 63 characters, starting with a letter. A cluster na
 characters, or one starting with a digit, passes every webhook but the Service can never be
 created, so the control plane never gets an endpoint: an error.
 
-Severity: error for invalid names; warning for names that will be shortened.
+Severity: error for invalid names; info for names that will be shortened.
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/webhooks/cluster.go and
@@ -29,7 +29,7 @@ Source:
     kubernetes-sigs/cluster-api-provider-kubevirt pkg/loadbalancer/loadbalancer.go
     (`NewLoadBalancer`: `name := ctx.KubevirtCluster.Name + "-lb"`).
 
-Failing example (warning: the 67-character `<cluster>-<pool>` becomes a shortened, hashed name)::
+Failing example (info: the 67-character `<cluster>-<pool>` becomes a shortened, hashed name)::
 
     metadata:
       name: payments-production-eu-central-1-proxmox-cluster-blue   # 53 characters
@@ -110,7 +110,7 @@ class NameLengthRule:
                     yield spec_finding(self, cluster.source, pointer,
                                        f"{kind} name {full!r} is {len(full)} characters, over the {LABEL_VALUE_MAX} a label value allows; "
                                        f"it will be rendered as {final!r}",
-                                       severity=Severity.WARNING,
+                                       severity=Severity.INFO,
                                        hint="shorten the cluster or pool name to keep object names readable")
 
     def _kubevirt_service_name(self, cluster: LoadedCluster) -> Iterator[Finding]:
