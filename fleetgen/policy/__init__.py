@@ -41,6 +41,7 @@ from fleetgen.policy.rules import (
     cluster_immutable,
     cluster_webhook,
     cni_addon_missing,
+    control_plane_endpoint_change,
     cp_replicas_odd,
     crs_immutable,
     crs_webhook,
@@ -111,6 +112,7 @@ RULES: tuple[Rule, ...] = (
     crs_immutable.RULE,
     cluster_immutable.RULE,
     ip_pool_shrink.RULE,
+    control_plane_endpoint_change.RULE,
     # fleet-wide
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,
