@@ -44,6 +44,7 @@ from fleetgen.policy.rules import (
     control_plane_endpoint_change,
     cp_replicas_odd,
     crs_immutable,
+    crs_payload_change,
     crs_webhook,
     immutable_template,
     ip_pool_shrink,
@@ -113,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     cluster_immutable.RULE,
     ip_pool_shrink.RULE,
     control_plane_endpoint_change.RULE,
+    crs_payload_change.RULE,
     # fleet-wide
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,

@@ -1,0 +1,95 @@
+"""crs-payload-change: what a changed addon payload does not do to running workload clusters.
+
+A ClusterResourceSet applies its ConfigMaps' and Secrets' objects to the workload clusters it
+selects, but never deletes anything it applied, and with `strategy: ApplyOnce` (the default) never
+applies a resource again once it reached a cluster. So, compared with the base revision:
+
+* a payload file whose content changed under ApplyOnce reaches only clusters the addon selects
+  from now on; the clusters it already reached keep the old objects (a warning: switch the addon
+  to `Reconcile`, or roll the change out by other means);
+* a payload file removed from an addon (either strategy) leaves its objects in every cluster it
+  reached (a warning: delete them in the workload clusters if they must go).
+
+Compares the addon ConfigMaps and Secrets that keep their name (a strategy or selector change
+renames them with their ClusterResourceSet, which then applies everything again); skipped when
+there is no base revision.
+
+Severity: warning.
+
+Source:
+    kubernetes-sigs/cluster-api v1.12.11, docs/book/src/tasks/cluster-resource-set.md
+    (ApplyOnce / Reconcile; "resources will not be deleted"), exp/addons/internal/controllers
+    (`ClusterResourceSetBinding` records each applied resource with its hash); FIELD.md §1.6.
+
+Failing example (base revision: `cpu: 500m` in crs/baseline/platform-namespace.yaml, ApplyOnce)::
+
+    # crs/baseline/platform-namespace.yaml
+    default: {cpu: 750m}
+
+Passing example (the same change with `strategy: Reconcile`: re-applied on every cluster)::
+
+    spec: {strategy: Reconcile, resources: [platform-namespace.yaml]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.policy.emit import object_finding
+from fleetgen.policy.objects import get, objects_of_kind, transitions
+from fleetgen.sourcemap import escape_token
+
+ADDONS_GROUP = "addons.cluster.x-k8s.io"
+#: The strategy a ClusterResourceSet without `spec.strategy` gets (the CRD default).
+DEFAULT_STRATEGY = "ApplyOnce"
+
+
+class CrsPayloadChangeRule:
+    """Changed and removed addon payloads, as the ClusterResourceSet controller treats them."""
+
+    id = "crs-payload-change"
+    severity = Severity.WARNING
+    summary = ("an ApplyOnce addon's changed payload never reaches the clusters it already reached, and a removed "
+               "payload's objects stay in every cluster (ClusterResourceSets never delete)")
+    scope = "transition"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one warning per changed (ApplyOnce) or removed payload file of a kept ConfigMap or Secret."""
+        strategies: dict[tuple[str, str, str], str] = {}
+        for _, crs in objects_of_kind(ctx.rendered, "ClusterResourceSet", group=ADDONS_GROUP):
+            strategy = str(get(crs.manifest, "/spec/strategy") or DEFAULT_STRATEGY)
+            for ref in get(crs.manifest, "/spec/resources") or []:
+                if isinstance(ref, dict):
+                    strategies[(str(ref.get("kind", "")), crs.ref.namespace, str(ref.get("name", "")))] = strategy
+        shipped: set[tuple[str, str]] = set()  # (namespace, payload key) of every payload now, for moved parts
+        for _, obj in objects_of_kind(ctx.rendered, "ConfigMap", "Secret", group=""):
+            if (obj.ref.kind, obj.ref.namespace, obj.ref.name) in strategies:
+                for field in ("data", "stringData"):
+                    values = get(obj.manifest, f"/{field}")
+                    if isinstance(values, dict):
+                        shipped.update((obj.ref.namespace, str(k)) for k in values)
+        for t in transitions(ctx, "ConfigMap", "Secret", group=""):
+            strategy = strategies.get((t.new.ref.kind, t.new.ref.namespace, t.new.ref.name))
+            if strategy is None:
+                continue  # (not a ClusterResourceSet payload)
+            field = "stringData" if t.new.ref.kind == "Secret" and "stringData" in t.new.manifest else "data"
+            old, new = get(t.old.manifest, f"/{field}") or {}, get(t.new.manifest, f"/{field}") or {}
+            if not isinstance(old, dict) or not isinstance(new, dict):
+                continue
+            for key in sorted(k for k in set(old) - set(new) if (t.new.ref.namespace, str(k)) not in shipped):
+                yield object_finding(self, ctx, t.file, t.new, f"/{field}",
+                                     f"{key} was removed from the addon; a ClusterResourceSet never deletes what it "
+                                     "applied, so its objects stay in every workload cluster it reached",
+                                     hint="delete those objects in the workload clusters if they must go")
+            if strategy != "ApplyOnce":
+                continue
+            for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
+                yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
+                                     f"{key} changed, but the addon's strategy is ApplyOnce: the clusters it already "
+                                     "reached keep the old objects, only clusters it selects from now on get the new ones",
+                                     hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
+
+
+RULE = CrsPayloadChangeRule()
