@@ -39,6 +39,7 @@ from fleetgen.policy.rules import (
     capmox_machine,
     cidr_overlap,
     cluster_immutable,
+    cluster_network_change,
     cluster_webhook,
     cni_addon_missing,
     control_plane_endpoint_change,
@@ -115,6 +116,7 @@ RULES: tuple[Rule, ...] = (
     ip_pool_shrink.RULE,
     control_plane_endpoint_change.RULE,
     crs_payload_change.RULE,
+    cluster_network_change.RULE,
     # fleet-wide
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,
