@@ -8,7 +8,8 @@ breaks the MachineSet version-skew checks and upgrades. The CAPK images encode t
 tag (`quay.io/capk/ubuntu-2404-container-disk:v1.33.1`), so the tag is compared with
 `spec.kubernetesVersion`. A digest-pinned image (`@sha256:...`) cannot be checked and is skipped.
 
-Severity: warning.
+Severity: warning (a tag naming another version, `latest` or no tag); info for a custom tag that
+names no version (`2404-20261201`: it may be right, fleetgen cannot tell; shown with `-v`).
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, docs/book/src/user/quick-start.md (KubeVirt:
@@ -71,9 +72,13 @@ class KubevirtImageVersionRule:
                 continue
             m = _VERSION_IN_TAG.search(tag)
             if m is None:
+                # `latest` (or no tag) changes under the cluster's feet: a warning; a custom tag
+                # (`2404-20261201`) may well be right, fleetgen just cannot tell: an info
+                floating = tag in ("", "latest")
                 yield spec_finding(self, cluster.source, "/spec/kubevirt/image",
                                    f"tag {tag or '(none, i.e. latest)'!r} does not name a Kubernetes version; "
                                    f"cannot tell whether the image matches spec.kubernetesVersion {want}",
+                                   severity=Severity.WARNING if floating else Severity.INFO,
                                    hint=f"use an image built for {want}, tagged with it")
                 continue
             got = tuple(int(g) for g in m.groups())

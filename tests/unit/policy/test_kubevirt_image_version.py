@@ -32,5 +32,15 @@ def test_kubevirt_image_version_untagged_image_warns() -> None:
     assert "tag '(none, i.e. latest)' does not name a Kubernetes version" in finding.message
 
 
+@pytest.mark.parametrize(("image", "severity"), [("registry:5000/disk:latest", Severity.WARNING),
+                                                  ("registry:5000/disk:2404-20261201", Severity.INFO)],
+                         ids=["latest-warns", "custom-tag-info"])
+def test_kubevirt_image_version_tag_without_a_version(image: str, severity: Severity) -> None:
+    # a custom tag may be right (an info, shown with -v); `latest` changes under the cluster (a warning)
+    [finding] = run_rules(context_from_yaml(kubevirt_cluster(image=image)), ["kubevirt-image-version"])
+    assert finding.severity is severity
+    assert "does not name a Kubernetes version" in finding.message
+
+
 def test_kubevirt_image_version_ignores_proxmox_clusters() -> None:
     assert run_rules(context_from_yaml(proxmox_cluster()), ["kubevirt-image-version"]) == []
