@@ -67,6 +67,7 @@ from fleetgen.policy.rules import (
     proxmox_gateway_in_prefix,
     proxmox_ip_overlap,
     proxmox_pool_capacity,
+    proxmox_rollout_capacity,
     proxmox_vip_in_range,
     unique_pool_names,
     worker_version_skew,
@@ -117,6 +118,7 @@ RULES: tuple[Rule, ...] = (
     control_plane_endpoint_change.RULE,
     crs_payload_change.RULE,
     cluster_network_change.RULE,
+    proxmox_rollout_capacity.RULE,
     # fleet-wide
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,

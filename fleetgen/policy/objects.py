@@ -153,6 +153,40 @@ def cluster_name_of(obj: RenderedObject) -> str:
     return name if isinstance(name, str) else ""
 
 
+#: Annotation of an autoscaled MachineDeployment: the autoscaler's minimum (FIELD.md §1.1).
+AUTOSCALER_MIN_ANNOTATION = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
+
+
+def replicas_of(manifest: Mapping[str, Any]) -> int:
+    """The Machines a KubeadmControlPlane or MachineDeployment asks for, at least.
+
+    `spec.replicas`; when unset, the autoscaler's min-size annotation (an autoscaled pool), else 1
+    (CAPI's default).
+    """
+    value = get(manifest, "/spec/replicas")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(value, 0)
+    text = get(manifest, "/metadata/annotations/" + AUTOSCALER_MIN_ANNOTATION.replace("/", "~1"))
+    if isinstance(text, str) and text.isdigit():
+        return int(text)
+    return 1
+
+
+def machine_count(rendered: RenderResult, namespace: str, cluster: str) -> int:
+    """How many Machines a rendered cluster asks for: control plane plus every pool (`replicas_of`).
+
+    Args:
+        rendered: a rendering (the working tree's or the base revision's).
+        namespace: the cluster's namespace.
+        cluster: the CAPI cluster name.
+
+    Returns:
+        The sum over the cluster's KubeadmControlPlane and MachineDeployments (0 when it has none).
+    """
+    return sum(replicas_of(obj.manifest) for _, obj in objects_of_kind(rendered, "KubeadmControlPlane", "MachineDeployment")
+               if obj.ref.namespace == namespace and cluster_name_of(obj) == cluster)
+
+
 def merge_patch_paths(old: Any, new: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Paths of the fields a JSON merge patch from `old` to `new` would set, sorted.
 

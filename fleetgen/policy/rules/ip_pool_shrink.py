@@ -42,52 +42,15 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
 from fleetgen.policy.ipnet import IPInterval, merge, parse_interval, subtract
-from fleetgen.policy.objects import cluster_name_of, get, objects_of_kind, transitions
+from fleetgen.policy.objects import cluster_name_of, get, machine_count, transitions
 
 INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
-AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 
 
 def _intervals(entries: object) -> list[IPInterval]:
     if not isinstance(entries, list):
         return []
     return [iv for iv in (parse_interval(e) for e in entries) if iv is not None]
-
-
-def _replicas(manifest: dict, *, autoscaled_min: bool) -> int:
-    """`spec.replicas` of a KubeadmControlPlane or MachineDeployment (1 when unset, as CAPI defaults it).
-
-    With `autoscaled_min`, an unset replicas with the autoscaler's min-size annotation counts as that minimum.
-    """
-    value = get(manifest, "/spec/replicas")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(value, 0)
-    if autoscaled_min:
-        text = get(manifest, "/metadata/annotations/" + AUTOSCALER_MIN.replace("/", "~1"))
-        if isinstance(text, str) and text.isdigit():
-            return int(text)
-    return 1
-
-
-def base_machines(ctx: PolicyContext, namespace: str, cluster: str) -> int:
-    """How many Machines the base revision runs for one cluster: control plane plus every pool.
-
-    Args:
-        ctx: a context with a base revision.
-        namespace: the cluster's namespace.
-        cluster: the CAPI cluster name.
-
-    Returns:
-        KubeadmControlPlane replicas + the replicas of every MachineDeployment of the cluster in
-        the base revision (0 when it has none there).
-    """
-    assert ctx.base is not None
-    total = 0
-    for kind in ("KubeadmControlPlane", "MachineDeployment"):
-        for _, obj in objects_of_kind(ctx.base.rendered, kind):
-            if obj.ref.namespace == namespace and cluster_name_of(obj) == cluster:
-                total += _replicas(obj.manifest, autoscaled_min=kind == "MachineDeployment")
-    return total
 
 
 class IpPoolShrinkRule:
@@ -114,7 +77,8 @@ class IpPoolShrinkRule:
                 pointer = f"/spec/{config}/addresses" if new else f"/spec/{config}"
                 removed_text = f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown})"
                 kept = sum(iv.size for iv in merge(old)) - count
-                machines = base_machines(ctx, t.old.ref.namespace, cluster_name_of(t.old) or t.old.ref.name)
+                assert ctx.base is not None
+                machines = machine_count(ctx.base.rendered, t.old.ref.namespace, cluster_name_of(t.old) or t.old.ref.name)
                 if kept < machines:
                     yield object_finding(self, ctx, t.file, t.new, pointer,
                                          f"{removed_text}; the base revision runs {machines} Machine{'s' if machines != 1 else ''}, "
