@@ -422,10 +422,33 @@ def load_cluster(root: Path, path: Path, config: models.FleetConfig, config_sour
         findings += _findings(err, merged_source, own=source)
     if findings:
         return None, findings
-    duplicates = _duplicate_pools(spec, merged_source)
+    duplicates = _duplicate_pools(spec, merged_source) + _duplicate_taints(spec, merged_source)
     if duplicates:
         return None, duplicates
     return LoadedCluster(spec, merged_source, rel, hashlib.sha256(raw).hexdigest()), []
+
+
+def _duplicate_taints(spec: models.ClusterSpec, source: SourceMap) -> list[Finding]:
+    """A pool's taints must be unique by key and effect: the API server rejects a Node with both.
+
+    One `spec` error at each repeated taint (`spec.workers[i].taints[j]`), naming the first one.
+    Source: kubernetes/kubernetes pkg/apis/core/validation (`validateNodeTaints`: "taints must be
+    unique by key and effect pair").
+    """
+    out = []
+    for i, pool in enumerate(spec.spec.workers):
+        seen: dict[tuple[str, str], int] = {}
+        for j, taint in enumerate(pool.taints):
+            key = (taint.key, taint.effect)
+            if key in seen:
+                ptr = f"/spec/workers/{i}/taints/{j}"
+                out.append(Finding("spec", Severity.ERROR,
+                                   f"spec.workers[{i}].taints[{j}]: {taint.key}:{taint.effect} is set twice (also "
+                                   f"taints[{seen[key]}]); taints must be unique by key and effect (the API server "
+                                   "rejects the Node)", source.lookup(ptr), pointer=ptr))
+            else:
+                seen[key] = j
+    return out
 
 
 def _duplicate_pools(spec: models.ClusterSpec, source: SourceMap) -> list[Finding]:

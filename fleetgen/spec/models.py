@@ -291,16 +291,6 @@ def _taint_key(key: str) -> str:
     return key
 
 
-def _unique_taints(taints: list[Taint]) -> list[Taint]:
-    seen = set()
-    for taint in taints:
-        if (taint.key, taint.effect) in seen:
-            raise ValueError(f"{taint.key}:{taint.effect} is set twice; taints must be unique by key and effect "
-                             "(the API server rejects the Node)")
-        seen.add((taint.key, taint.effect))
-    return taints
-
-
 class Taint(_Model):
     """A node taint (kubeadm `nodeRegistration.taints`).
 
@@ -332,7 +322,8 @@ class WorkerPool(_Model):
     machine: Machine
     labels: Labels = Field(default_factory=dict)
     """Node labels, passed to the kubelet as `node-labels`."""
-    taints: Annotated[list[Taint], AfterValidator(_unique_taints)] = Field(default_factory=list)
+    taints: list[Taint] = Field(default_factory=list)
+    """Node taints; unique by key and effect (checked with positions by `fleetgen.spec.load`)."""
     autoscaling: Autoscaling | None = None
 
     @model_validator(mode="after")

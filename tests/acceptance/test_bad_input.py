@@ -519,7 +519,8 @@ def test_bad_node_address_range_says_what_is_wrong(repo: Path, new: str, message
         ('      taints: [{key: dedicated, value: "gpu only", effect: NoSchedule}]\n', "taints:",
          "spec.workers[0].taints[0].value: 'gpu only': a label value must be"),
         ("      taints:\n        - {key: dedicated, effect: NoSchedule}\n        - {key: dedicated, value: x, effect: NoSchedule}\n",
-         "taints:", "spec.workers[0].taints: dedicated:NoSchedule is set twice; taints must be unique by key and effect"),
+         "value: x", "spec.workers[0].taints[1]: dedicated:NoSchedule is set twice (also taints[0]); taints must be unique "
+         "by key and effect"),
     ],
     ids=["kubelet-refused-label", "taint-key", "taint-value", "taint-twice"],
 )
