@@ -147,6 +147,18 @@ def parse_intervals(entries: Iterable[object]) -> list[IPInterval | None]:
     return [parse_interval(e) for e in entries]
 
 
+def address_count(entries: Iterable[object]) -> int | None:
+    """How many distinct addresses a pool's `addresses` entries (IPs, `a-b` ranges, CIDRs) hold.
+
+    Returns:
+        The size of their union (overlaps counted once), or None when an entry does not parse.
+    """
+    intervals = parse_intervals(entries)
+    if any(iv is None for iv in intervals):
+        return None
+    return sum(iv.size for iv in merge(iv for iv in intervals if iv is not None))
+
+
 def pool_network(intervals: Iterable[IPInterval | None], prefix: int) -> IPNetwork | None:
     """The subnet of an IPAM pool: its lowest address with the pool's prefix length.
 

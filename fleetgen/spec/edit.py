@@ -92,8 +92,11 @@ class UnknownTargetError(FleetgenError):
         self.kind = kind
         self.name = name
         self.known = tuple(sorted(known))
+        super().__init__(self._message(where))
+
+    def _message(self, where: str) -> str:
         listing = ", ".join(self.known) if self.known else "(none)"
-        super().__init__(f"unknown {kind} {name!r}{where}; known: {listing}")
+        return f"unknown {self.kind} {self.name!r}{where}; known: {listing}"
 
 
 class AmbiguousTargetError(UnknownTargetError):
@@ -103,10 +106,8 @@ class AmbiguousTargetError(UnknownTargetError):
         kind, name: as UnknownTargetError; known: the matching `NAMESPACE/NAME`s, sorted.
     """
 
-    def __init__(self, kind: str, name: str, known: Sequence[str]) -> None:
-        super().__init__(kind, name, known)
-        self.args = (f"{kind} {name!r} is ambiguous: it is used in several namespaces; give one of "
-                     f"{', '.join(self.known)}",)
+    def _message(self, where: str) -> str:
+        return f"{self.kind} {self.name!r} is ambiguous: it is used in several namespaces; give one of {', '.join(self.known)}"
 
 
 @dataclass(frozen=True)

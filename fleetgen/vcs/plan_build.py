@@ -409,15 +409,16 @@ def committed_base_findings(root: Path, base_ref: str, checked: PipelineOutcome)
         return []
     with open_repo(root) as repo:
         sha = repo.resolve(base_ref)
-        if sha is None:
-            return []
-        if (repo.read_file(sha, "fleetgen.yaml") == (root / "fleetgen.yaml").read_bytes()
-                and not repo.tree_blobs(sha, checked.fleet.config.output_dir)):
-            return []  # (no committed output: the base's specs rendered were the only base)
+    if sha is None:
+        return []
     part = compared_part(root, sha, checked)
     if part is not None:
         head, base_objects, _ = part
         return transition_findings(checked.fleet, head, base_objects)
+    with open_repo(root) as repo:  # (why not? only the whole comparison can tell, unless nothing is committed)
+        if (repo.read_file(sha, "fleetgen.yaml") == (root / "fleetgen.yaml").read_bytes()
+                and not repo.tree_blobs(sha, checked.fleet.config.output_dir)):
+            return []  # (no committed output: the base's specs rendered were the only base)
     whole = checked if checked.complete else load_and_render(root)
     if whole.rendered is None:  # (only if a spec changed on disk meanwhile)
         return []

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
-from fleetgen.policy.ipnet import merge, parse_interval
+from fleetgen.policy.ipnet import address_count
 from fleetgen.policy.objects import proxmox_clusters
 
 
@@ -53,10 +53,9 @@ class ProxmoxPoolCapacityRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per Proxmox cluster whose addresses are fewer than its Machines."""
         for cluster, px in proxmox_clusters(ctx):
-            intervals = [parse_interval(text) for text in px.ipv4.addresses]
-            if any(iv is None for iv in intervals):
+            addresses = address_count(px.ipv4.addresses)
+            if addresses is None:
                 continue  # (an unparsable entry is the spec's or the webhook rule's finding)
-            addresses = sum(iv.size for iv in merge(iv for iv in intervals if iv is not None))
             spec = cluster.spec.spec
             parts = [("control plane", spec.control_plane.replicas)]
             for pool in spec.workers:

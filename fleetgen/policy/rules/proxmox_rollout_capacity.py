@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.ipnet import merge, parse_interval
+from fleetgen.policy.ipnet import address_count
 from fleetgen.policy.objects import (
     cluster_name_of,
     get,
@@ -78,10 +78,9 @@ class ProxmoxRolloutCapacityRule:
             if identity(pxc) not in old_index:
                 continue  # (a new cluster: nothing rolls)
             entries = get(pxc.manifest, "/spec/ipv4Config/addresses")
-            intervals = [parse_interval(e) for e in entries] if isinstance(entries, list) else []
-            if not intervals or any(iv is None for iv in intervals):
+            addresses = address_count(entries) if isinstance(entries, list) and entries else None
+            if addresses is None:
                 continue
-            addresses = sum(iv.size for iv in merge(iv for iv in intervals if iv is not None))
             namespace, cluster = pxc.ref.namespace, cluster_name_of(pxc) or pxc.ref.name
             machines = machine_count(ctx.rendered, namespace, cluster)
             if addresses != machines:
