@@ -375,6 +375,8 @@ def render_cluster_object(cluster: LoadedCluster, provider: ProviderRenderer, *,
             om.add("/spec/clusterNetwork/serviceDomain", "/metadata/name")
     om.add("/spec/controlPlaneRef", "/spec/controlPlane")
     om.add("/spec/infrastructureRef", f"/spec/{provider.hypervisor}")
+    om.add("/spec/infrastructureRef/apiGroup", "/spec/hypervisor")
+    om.add("/spec/infrastructureRef/kind", "/spec/hypervisor")
     manifest = {
         "apiVersion": CLUSTER_API_VERSION,
         "kind": "Cluster",

@@ -21,8 +21,9 @@ Classification rules (per object; a changed field is a JSON merge-patch path, li
                   plus any object an error of a transition policy rule names
                   (`immutable-template`, `crs-immutable`, `k8s-upgrade-skip`,
                   `kcp-immutable-fields`, `cluster-immutable`, `ip-pool-shrink`; e.g. a KCP
-                  downgrade), and a moved control-plane endpoint (`control-plane-endpoint-change`:
-                  accepted, but the cluster loses its API server).
+                  downgrade), a moved control-plane endpoint (`control-plane-endpoint-change`)
+                  and a changed hypervisor (`infrastructure-provider-change`): both accepted,
+                  but the cluster loses its API server.
     rollout     MachineDeployment: a change under `spec.template.spec` other than the in-place
                   fields, or `spec.rollout.after`; KubeadmControlPlane: `spec.version`,
                   `spec.machineTemplate.spec.infrastructureRef`, `spec.kubeadmConfigSpec`,
@@ -79,9 +80,11 @@ ACTIONS: tuple[str, ...] = (CREATE, DELETE, SCALE, ROLLOUT, IN_PLACE, FORBIDDEN)
 _CLUSTER_RANK = {FORBIDDEN: 6, DELETE: 5, CREATE: 4, ROLLOUT: 3, SCALE: 2, IN_PLACE: 1}
 
 #: Policy rules whose errors mean "the API server would reject this update" (or, for
-#: `control-plane-endpoint-change`, accept it and lose the cluster's API server).
+#: `control-plane-endpoint-change` and `infrastructure-provider-change`, accept it and lose the
+#: cluster's API server).
 TRANSITION_RULES = frozenset({"immutable-template", "crs-immutable", "k8s-upgrade-skip", "kcp-immutable-fields",
-                              "cluster-immutable", "ip-pool-shrink", "control-plane-endpoint-change"})
+                              "cluster-immutable", "ip-pool-shrink", "control-plane-endpoint-change",
+                              "infrastructure-provider-change"})
 
 FLEET_WIDE = ""
 """Cluster name of objects that belong to no single cluster (addons, namespaces, GitOps objects)."""

@@ -1,0 +1,79 @@
+"""A running cluster moved to another hypervisor under the same name is refused against the base.
+
+No webhook refuses the new `Cluster.spec.infrastructureRef` kind, and nothing migrates the cluster:
+`validate --base` must fail at the spec's `hypervisor:` line, and `plan` must show the Cluster's
+change as forbidden, in a real git repository whose base commit holds the rendered output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import git
+
+Cli = Callable[..., Any]
+
+KV_SPEC = "clusters/kubevirt/kv-demo.yaml"
+PROXMOX_BLOCK = """\
+  proxmox:
+    sourceNode: pve1
+    templateID: 100
+    controlPlaneEndpoint: {host: 10.10.10.29, port: 6443}
+    ipv4:
+      addresses: [10.10.10.30-10.10.10.40]
+      prefix: 24
+      gateway: 10.10.10.1
+    dnsServers: [10.10.10.1]
+    bridge: vmbr0
+    allowedNodes: [pve1]
+"""
+
+
+@pytest.fixture
+def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
+    """The example fleet with fleet/ rendered and committed (the base the GitOps agent applied)."""
+    result = cli("--repo", str(fleet_repo), "render")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    git(fleet_repo, "add", "-A")
+    git(fleet_repo, "commit", "-q", "--allow-empty", "-m", "render")
+    return fleet_repo
+
+
+def move_to_proxmox(root: Path) -> int:
+    """Switch kv-demo to Proxmox in its spec; return the 1-based line of `hypervisor:`."""
+    spec = root / KV_SPEC
+    text = spec.read_text()
+    text = text.replace("  hypervisor: kubevirt\n", "  hypervisor: proxmox\n")
+    text = text[: text.index("  kubevirt:\n")] + PROXMOX_BLOCK
+    spec.write_text(text)
+    return text.splitlines().index("  hypervisor: proxmox") + 1
+
+
+def test_validate_base_refuses_a_hypervisor_switch_at_the_hypervisor_line(rendered_repo: Path, cli: Cli) -> None:
+    line = move_to_proxmox(rendered_repo)
+    result = cli("--repo", str(rendered_repo), "validate", "--base", "HEAD", "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "infrastructure-provider-change"]
+    assert [(f["severity"], f["file"], f["line"]) for f in findings] == [("error", KV_SPEC, line)]
+    assert "KubevirtCluster to ProxmoxCluster" in findings[0]["message"]
+
+
+def test_the_same_spec_as_a_new_cluster_is_accepted(rendered_repo: Path, cli: Cli) -> None:
+    # without a base (a new cluster), a Proxmox kv-demo is fine
+    move_to_proxmox(rendered_repo)
+    result = cli("--repo", str(rendered_repo), "validate", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == []
+
+
+def test_plan_shows_the_cluster_change_as_forbidden(rendered_repo: Path, cli: Cli) -> None:
+    move_to_proxmox(rendered_repo)
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    result = cli("--repo", str(rendered_repo), "plan")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "kv-demo (namespace clusters): forbidden" in result.stdout
+    assert "FORBIDDEN [infrastructure-provider-change]" in result.stdout
