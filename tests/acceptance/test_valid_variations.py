@@ -39,6 +39,11 @@ CASES = [
     ("addon-selects-on-cluster-name",
      [(BASELINE, "      fleetgen.dev/baseline: enabled\n", "      cluster.x-k8s.io/cluster-name: kv-demo\n")],
      None),
+    # DESIGN.md's ClusterSpec writes replicas next to autoscaling ("then replicas is not rendered"):
+    # valid; the MachineDeployment carries the autoscaler's annotations instead.
+    ("replicas-next-to-autoscaling",
+     [(KV, "      replicas: 3\n", "      replicas: 3\n      autoscaling: {minReplicas: 1, maxReplicas: 6}\n")],
+     (CLUSTER.format("kv-demo"), "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size: '6'")),
 ]
 
 

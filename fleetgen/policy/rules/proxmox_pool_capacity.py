@@ -59,8 +59,9 @@ class ProxmoxPoolCapacityRule:
             spec = cluster.spec.spec
             parts = [("control plane", spec.control_plane.replicas)]
             for pool in spec.workers:
-                count = pool.replicas if pool.replicas is not None else pool.autoscaling.min_replicas if pool.autoscaling else 0
-                parts.append((f"pool {pool.name}" + (" (autoscaling minimum)" if pool.replicas is None else ""), count))
+                scaling = pool.autoscaling  # (then replicas is not rendered)
+                count = scaling.min_replicas if scaling else pool.replicas or 0
+                parts.append((f"pool {pool.name}" + (" (autoscaling minimum)" if scaling else ""), count))
             machines = sum(count for _, count in parts)
             if machines <= addresses:
                 continue
