@@ -550,26 +550,29 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
 
 
 def _duplicate_names(clusters: list[LoadedCluster]) -> list[Finding]:
-    """One `unique-cluster-names` error per spec that repeats another's (namespace, name).
+    """One `unique-cluster-names` error per spec that shares its (namespace, name) with another.
 
     A CAPI Cluster is named within its namespace (the same name in two namespaces is two
     clusters, as the API server sees it, and fleetgen's output paths and GitOps names include the
-    namespace); two specs for one (namespace, name) would render the same objects twice.
+    namespace); two specs for one (namespace, name) would render the same objects twice. Every
+    spec of such a group gets the finding, at its `metadata.name`, naming the others: either one
+    may be the copy to rename, and the one just added is always among them.
     """
-    first: dict[tuple[str, str], LoadedCluster] = {}
-    out = []
+    groups: dict[tuple[str, str], list[LoadedCluster]] = {}
     for c in sorted(clusters, key=lambda c: c.path):
-        key = (c.namespace, c.name)
-        prior = first.get(key)
-        if prior is None:
-            first[key] = c
+        groups.setdefault((c.namespace, c.name), []).append(c)
+    out = []
+    for (namespace, name), group in groups.items():
+        if len(group) < 2:
             continue
-        out.append(Finding(
-            "unique-cluster-names", Severity.ERROR,
-            f"metadata.name: cluster {c.name!r} in namespace {c.namespace!r} is already defined in {prior.path}; "
-            "a cluster name must be unique within its namespace",
-            c.source.lookup("/metadata/name"), pointer="/metadata/name"))
-    return out
+        for c in group:
+            others = ", ".join(o.path for o in group if o is not c)
+            out.append(Finding(
+                "unique-cluster-names", Severity.ERROR,
+                f"metadata.name: cluster {name!r} in namespace {namespace!r} is also defined in {others}; "
+                "a cluster name must be unique within its namespace",
+                c.source.lookup("/metadata/name"), pointer="/metadata/name"))
+    return sorted(out, key=lambda f: (f.position.file, f.position.line, f.position.col))
 
 
 def load_fleet(root: Path) -> tuple[Fleet, list[Finding]]:

@@ -536,11 +536,17 @@ def test_two_specs_with_the_same_name(repo: Path) -> None:
         repo,
         [
             (
+                KV,
+                line_of(repo, KV, "name: kv-demo"),
+                f"metadata.name: cluster 'kv-demo' in namespace 'clusters' is also defined in {PVE}; "
+                "a cluster name must be unique within its namespace",
+            ),
+            (
                 PVE,
                 line_of(repo, PVE, "name: kv-demo"),
-                f"metadata.name: cluster 'kv-demo' in namespace 'clusters' is already defined in {KV}; "
+                f"metadata.name: cluster 'kv-demo' in namespace 'clusters' is also defined in {KV}; "
                 "a cluster name must be unique within its namespace",
-            )
+            ),
         ],
     )
 

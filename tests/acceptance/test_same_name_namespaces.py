@@ -62,6 +62,8 @@ def test_same_name_in_one_namespace_is_refused(twin_repo: Path, cli: Cli) -> Non
     twin.write_text(twin.read_text().replace("  namespace: team-b\n", "  namespace: clusters\n"))
     result = cli("--repo", str(twin_repo), "validate")
     assert result.exit_code == 1
-    # (the spec later in path order is the duplicate: kv-demo-team-b.yaml sorts before kv-demo.yaml)
+    # (both copies are reported, each naming the other)
     assert (f"{KV_SPEC}:5:3: error [unique-cluster-names] metadata.name: cluster 'kv-demo' in namespace 'clusters' "
-            f"is already defined in {TWIN_SPEC}") in result.stdout
+            f"is also defined in {TWIN_SPEC}") in result.stdout
+    assert (f"{TWIN_SPEC}:5:3: error [unique-cluster-names] metadata.name: cluster 'kv-demo' in namespace 'clusters' "
+            f"is also defined in {KV_SPEC}") in result.stdout

@@ -13,7 +13,9 @@ across the whole fleet and reports, for every pair of clusters on the same `spec
 * a control-plane endpoint that is the other cluster's gateway (kube-vip would answer for the
   router of that subnet; a VIP equal to its own cluster's gateway is `proxmox-vip-in-range`'s).
 
-The finding is reported on the later cluster (by namespace and name) and names the other one.
+Each conflict is reported on both clusters, at each one's own entry (a node range, or the
+endpoint), naming the other: either spec may be the one to change, and the one just edited is
+always among them.
 Clusters are compared by bridge name only: keep bridge names distinct across separate Proxmox
 installations that reuse address space, or use different address space.
 
@@ -93,7 +95,7 @@ class ProxmoxIpOverlapRule:
     scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield one finding per conflicting address entry or endpoint, on the later cluster of each pair.
+        """Yield one finding per conflicting address entry or endpoint, on each cluster of every conflicting pair.
 
         A sweep over the address intervals of each bridge, sorted by start, so a fleet of thousands
         of clusters costs n log n, not n².
@@ -116,10 +118,10 @@ class ProxmoxIpOverlapRule:
             vip = parse_ip(px.control_plane_endpoint.host)
             if vip is not None:
                 entries.append(_Entry(IPInterval(vip.version, int(vip), int(vip), str(vip)), owner, -1))
-        ranges: dict[tuple[int, int, int], int] = {}   # (later, its range, earlier) -> earliest overlapping range of earlier
-        holds: set[tuple[int, int, int]] = set()       # (later range holder, its range, earlier VIP owner)
-        inside: dict[tuple[int, int], int] = {}        # (later VIP owner, earlier range holder) -> first range holding it
-        same: set[tuple[int, int]] = set()             # (later, earlier) with one VIP
+        ranges: dict[tuple[int, int, int], int] = {}   # (holder, its range, other) -> first overlapping range of other
+        holds: set[tuple[int, int, int]] = set()       # (range holder, its range, VIP owner)
+        inside: dict[tuple[int, int], int] = {}        # (VIP owner, range holder) -> first range holding the VIP
+        same: set[tuple[int, int]] = set()             # (VIP owner, other owner of the same VIP)
         active: list[_Entry] = []
         for entry in sorted(entries, key=lambda e: (e.interval.version, e.interval.first, e.owner, e.index)):
             iv = entry.interval
@@ -127,17 +129,17 @@ class ProxmoxIpOverlapRule:
             for other in active:
                 if other.owner == entry.owner:
                     continue
-                later, earlier = (entry, other) if entry.owner > other.owner else (other, entry)
-                if not later.is_vip and not earlier.is_vip:
-                    key = (later.owner, later.index, earlier.owner)
-                    ranges[key] = min(ranges.get(key, earlier.index), earlier.index)
-                elif later.is_vip and earlier.is_vip:
-                    same.add((later.owner, earlier.owner))
-                elif earlier.is_vip:
-                    holds.add((later.owner, later.index, earlier.owner))
+                if not entry.is_vip and not other.is_vip:
+                    for x, y in ((entry, other), (other, entry)):
+                        key = (x.owner, x.index, y.owner)
+                        ranges[key] = min(ranges.get(key, y.index), y.index)
+                elif entry.is_vip and other.is_vip:
+                    same.update({(entry.owner, other.owner), (other.owner, entry.owner)})
                 else:
-                    key2 = (later.owner, earlier.owner)
-                    inside[key2] = min(inside.get(key2, earlier.index), earlier.index)
+                    vip, held = (entry, other) if entry.is_vip else (other, entry)
+                    holds.add((held.owner, held.index, vip.owner))
+                    key2 = (vip.owner, held.owner)
+                    inside[key2] = min(inside.get(key2, held.index), held.index)
             active.append(entry)
         for (b, j, a), i in sorted(ranges.items()):
             rb, ra = _px(clusters[b]).ipv4.addresses[j], _px(clusters[a]).ipv4.addresses[i]

@@ -7,25 +7,40 @@ from fleetgen.policy import run_rules
 from .cases import context_from_yaml, kubevirt_cluster, proxmox_cluster
 
 
-def test_proxmox_ip_overlap_other_cluster_vip_inside_my_range_reported_on_my_range() -> None:
+def test_proxmox_ip_overlap_vip_inside_other_range_reported_on_both_clusters() -> None:
+    # either spec may be the one just edited: each gets a finding at its own entry, naming the other
     text = (proxmox_cluster("pve-a", host="10.10.10.45", addresses=["10.10.10.10-10.10.10.20"])
             + proxmox_cluster("pve-b", host="10.10.10.39", addresses=["10.10.10.40-10.10.10.50"]))
-    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
-    assert finding.pointer == "/spec/proxmox/ipv4/addresses/0"
-    assert "contains the control-plane endpoint 10.10.10.45 of cluster clusters/pve-a" in finding.message
+    on_a, on_b = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert on_a.pointer == "/spec/proxmox/controlPlaneEndpoint/host"
+    assert "10.10.10.45 is inside 10.10.10.40-10.10.10.50, the node addresses of cluster clusters/pve-b" in on_a.message
+    assert on_b.pointer == "/spec/proxmox/ipv4/addresses/0"
+    assert "contains the control-plane endpoint 10.10.10.45 of cluster clusters/pve-a" in on_b.message
+    assert on_a.position.line < on_b.position.line  # (pve-a comes first in the case file)
+
+
+def test_proxmox_ip_overlap_range_overlap_reported_on_both_ranges() -> None:
+    text = (proxmox_cluster("pve-a", host="10.10.10.9", addresses=["10.10.10.10-10.10.10.20"])
+            + proxmox_cluster("pve-b", host="10.10.10.39", addresses=["10.10.10.40-10.10.10.50", "10.10.10.18-10.10.10.19"]))
+    findings = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert [(f.pointer, f.message.split(" of cluster ")[0].split(": ", 1)[1]) for f in findings] == [
+        ("/spec/proxmox/ipv4/addresses/0", "10.10.10.10-10.10.10.20 overlaps 10.10.10.18-10.10.10.19"),
+        ("/spec/proxmox/ipv4/addresses/1", "10.10.10.18-10.10.10.19 overlaps 10.10.10.10-10.10.10.20"),
+    ]
 
 
 def test_proxmox_ip_overlap_compares_across_namespaces_on_one_bridge() -> None:
     text = proxmox_cluster("pve-a", namespace="team-a") + proxmox_cluster("pve-a", namespace="team-b", host="10.10.10.8")
-    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
-    assert "of cluster team-a/pve-a (case.yaml:" in finding.message
+    on_a, on_b = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert "of cluster team-b/pve-a (case.yaml:" in on_a.message
+    assert "of cluster team-a/pve-a (case.yaml:" in on_b.message
 
 
-def test_proxmox_ip_overlap_three_clusters_report_on_later_ones() -> None:
+def test_proxmox_ip_overlap_three_clusters_report_every_pair_both_ways() -> None:
     text = (proxmox_cluster("a", host="10.10.10.9") + proxmox_cluster("b", host="10.10.10.8")
             + proxmox_cluster("c", host="10.10.10.7") + kubevirt_cluster())
     findings = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
-    assert len(findings) == 3  # b overlaps a; c overlaps a and b
+    assert len(findings) == 6  # the same range in a, b and c: each names the two others
 
 
 def test_proxmox_ip_overlap_vip_equal_to_other_clusters_gateway_fails_on_the_vip() -> None:
@@ -50,10 +65,12 @@ def test_proxmox_ip_overlap_different_bridges_pass() -> None:
 
 
 def _naive_conflicts(clusters: list[tuple[int, list[tuple[int, int]]]]) -> set[tuple[int, str]]:
-    """(later cluster index, kind of conflict), pairwise, the obvious O(n²) way."""
+    """(cluster index, kind of conflict it is told about), over every ordered pair, the obvious O(n²) way."""
     out = set()
     for b, (b_vip, b_ranges) in enumerate(clusters):
-        for a_vip, a_ranges in clusters[:b]:
+        for a, (a_vip, a_ranges) in enumerate(clusters):
+            if a == b:
+                continue
             if any(lo <= a_hi and a_lo <= hi for lo, hi in b_ranges for a_lo, a_hi in a_ranges):
                 out.add((b, "overlaps"))
             if any(lo <= a_vip <= hi for lo, hi in b_ranges):

@@ -107,10 +107,15 @@ def test_load_fleet_missing_required_field_points_at_parent(tmp_path: Path) -> N
     assert _problems(tmp_path, text) == [("clusters/a.yaml", 7, "spec", "spec.controlPlane.replicas: required field is missing")]
 
 
-def test_load_fleet_duplicate_cluster_names_reported_on_second_file(tmp_path: Path) -> None:
-    fleet, findings = load_fleet(_repo(tmp_path, {"a.yaml": SPEC.format(name="x"), "b/b.yaml": SPEC.format(name="x")}))
-    assert [(f.position.file, f.position.line, f.rule_id) for f in findings] == [("clusters/b/b.yaml", 4, "unique-cluster-names")]
-    assert "already defined in clusters/a.yaml" in findings[0].message
+def test_load_fleet_duplicate_cluster_names_reported_on_every_copy(tmp_path: Path) -> None:
+    # either file may be the copy just added: each is told about the others
+    files = {"a.yaml": SPEC.format(name="x"), "b/b.yaml": SPEC.format(name="x"), "c.yaml": SPEC.format(name="x")}
+    fleet, findings = load_fleet(_repo(tmp_path, files))
+    assert [(f.position.file, f.position.line, f.rule_id) for f in findings] == [
+        ("clusters/a.yaml", 4, "unique-cluster-names"), ("clusters/b/b.yaml", 4, "unique-cluster-names"),
+        ("clusters/c.yaml", 4, "unique-cluster-names")]
+    assert "is also defined in clusters/b/b.yaml, clusters/c.yaml;" in findings[0].message
+    assert "is also defined in clusters/a.yaml, clusters/c.yaml;" in findings[1].message
 
 
 def test_load_fleet_several_bad_files_all_reported(tmp_path: Path) -> None:
