@@ -43,6 +43,26 @@ class ConfigError(FleetgenError):
         super().__init__(f"{where}{message}")
 
 
+class DefaultsError(ConfigError):
+    """Raised when fleetgen.yaml's `defaults` (a partial ClusterSpec) is invalid: bad input, exit 1.
+
+    The rest of fleetgen.yaml loaded; the pipeline reports these findings like a spec's (once,
+    at their fleetgen.yaml lines, in the chosen report format), and other commands print them.
+
+    Attributes:
+        findings: tuple of `fleetgen.findings.Finding` (rule `spec`), sorted by position.
+        config: the loaded `FleetConfig` (its `defaults` unusable) and `source`, its positions.
+    """
+
+    exit_code = ExitCode.INVALID
+
+    def __init__(self, findings: tuple, config: object, source: object) -> None:  # untyped: no import cycle
+        self.findings = findings
+        self.config = config
+        self.source = source
+        super().__init__("\n".join(f"{f.position}: {f.message}" for f in findings))
+
+
 class SpecLoadError(FleetgenError):
     """Raised when the specs cannot be loaded at all; carries the findings that explain why.
 

@@ -166,13 +166,30 @@ def run_pipeline(root: Path, *, registry: SchemaRegistry | None = None, base_ref
             diffs them); the findings are the same either way.
 
     Returns:
-        The outcome; `outcome.result.has_errors` tells whether anything may be written.
+        The outcome; `outcome.result.has_errors` tells whether anything may be written. Invalid
+        `defaults` in fleetgen.yaml are findings there (rule `spec`), with no cluster loaded.
 
     Raises:
-        ConfigError: fleetgen.yaml invalid or no schemas synced (exit 2).
+        ConfigError: fleetgen.yaml invalid (outside `defaults`) or no schemas synced (exit 2).
         VcsError: `base_ref` cannot be read.
         RenderError: a spec cannot be rendered at all.
     """
+    from fleetgen.errors import DefaultsError
+
+    try:
+        return _run_pipeline(root, registry=registry, base_ref=base_ref, schema_locations=schema_locations, cache=cache,
+                             jobs=jobs, inputs=inputs, complete=complete)
+    except DefaultsError as err:  # (bad input, reported like a spec's problems: nothing is rendered)
+        from fleetgen.spec.load import Fleet
+
+        outcome = PipelineOutcome(Fleet(root, err.config, err.source, (), ()), None)  # type: ignore[arg-type]
+        outcome.result.extend(err.findings)
+        return outcome
+
+
+def _run_pipeline(root: Path, *, registry: SchemaRegistry | None, base_ref: str | None, schema_locations: Sequence[Path],
+                  cache: bool, jobs: int | None, inputs: RunInputs | None, complete: bool) -> PipelineOutcome:
+    """`run_pipeline`, which reports a `DefaultsError` as findings."""
     from fleetgen.schemas.registry import default_schema_dir
 
     with _collector_paused():

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from fleetgen.errors import ConfigError
+from fleetgen.errors import ConfigError, DefaultsError
 from fleetgen.findings import Finding, Position, Severity
 from fleetgen.sourcemap import SourceMap, join_pointer, pointer_to_path
 from fleetgen.spec import models
@@ -294,6 +294,7 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     """Load and validate fleetgen.yaml.
 
     Raises:
+        DefaultsError: only `defaults` is invalid (exit 1; carries the findings).
         ConfigError: the file is missing or invalid (exit 2); the message lists every problem,
             one per line, with file and line.
     """
@@ -315,14 +316,14 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     if not isinstance(defaults, dict):  # pragma: no cover - the model types it as a dict
         raise ConfigError("defaults must be a mapping", path=CONFIG_FILE)
     if defaults:
-        # defaults are a partial ClusterSpec: a wrong type or an unknown field there is a problem of
-        # fleetgen.yaml (exit 2), reported once, not once per cluster that inherits it
+        # defaults are a partial ClusterSpec: a wrong type or an unknown field there is invalid
+        # spec input (exit 1), reported once at fleetgen.yaml's line, not once per cluster inheriting it
         try:
             models.ClusterSpec.model_validate(defaults)
         except ValidationError as err:
             problems = _findings(err, source, ("defaults",), missing=False)
             if problems:
-                raise ConfigError("\n".join(f"{f.position}: {f.message}" for f in problems)) from err
+                raise DefaultsError(tuple(problems), config, source) from err
     return config, source
 
 

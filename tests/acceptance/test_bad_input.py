@@ -20,6 +20,7 @@ never reads files from outside the repository (addon resources already refused t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import re
@@ -862,8 +863,9 @@ def test_unreadable_fleetgen_yaml(repo: Path, data: str | bytes) -> None:
     assert_rejected(repo, [(CONFIG, 1, message)], code=2)
 
 
-def test_bad_defaults_are_a_configuration_error_reported_once(repo: Path) -> None:
-    """Regression: invalid defaults were reported once per cluster inheriting them, with exit 1."""
+def test_bad_defaults_are_invalid_input_reported_once(repo: Path) -> None:
+    """Invalid defaults (a partial ClusterSpec) are spec input: exit 1, each problem once, at
+    fleetgen.yaml's line, not once per cluster inheriting it (regression), and in every report format."""
     edit(repo, CONFIG, "kubernetesVersion: v1.33.1", "kubernetesVersion: 1.33\n    replcas: 1")
     assert_rejected(
         repo,
@@ -879,8 +881,12 @@ def test_bad_defaults_are_a_configuration_error_reported_once(repo: Path) -> Non
                 "defaults.spec.replcas: unknown field 'replcas'; remove it",
             ),
         ],
-        code=2,
     )
+    result = run("validate", "--format", "json", cwd=repo)
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["rule_id"], f["file"], f["line"]) for f in findings] == [
+        ("spec", CONFIG, line_of(repo, CONFIG, "kubernetesVersion")), ("spec", CONFIG, line_of(repo, CONFIG, "replcas"))]
 
 
 # ---- several problems at once ------------------------------------------------------------------
