@@ -440,7 +440,7 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                     instead = f"; use {' or '.join(served)}" if served else "; check the apiVersion and kind"
                     add(Severity.ERROR,
                         f"{label}: Kubernetes {minor} does not serve {api_version} {kind_name} (removed, not yet added, "
-                        f"or misspelled){instead}", doc, "/apiVersion", obj, minor)
+                        f"or misspelled){instead}", doc, "/apiVersion" if served else "/kind", obj, minor)
                 elif (file, api_version, kind_name) not in unchecked:
                     unchecked.add((file, api_version, kind_name))
                     why = ("is not a core Kubernetes kind and no addon ships its CustomResourceDefinition; "

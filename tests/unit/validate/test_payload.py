@@ -344,6 +344,21 @@ spec:
     assert "use policy/v1" in findings[0].message
 
 
+def test_check_payloads_misspelled_kind_is_reported_at_the_kind(tmp_path: Path) -> None:
+    # no version of the group serves the kind: the kind is what to fix, not the apiVersion
+    binding = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBindng
+metadata: {name: viewers}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+"""
+    fleet = make_fleet(tmp_path, {"rbac": {"rbac.yaml": binding}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/rbac/rbac.yaml", 2, 1, "addon-schema", "error")]
+    assert "does not serve rbac.authorization.k8s.io/v1 ClusterRoleBindng" in findings[0].message
+    assert "check the apiVersion and kind" in findings[0].message
+
+
 DEVICE_CLASS = "apiVersion: resource.k8s.io/v1\nkind: DeviceClass\nmetadata: {name: gpu}\nspec: {}\n"
 
 
