@@ -168,8 +168,12 @@ class ProxmoxRenderer(ProviderRenderer):
         om.add("/spec/ipv4Config", "/spec/proxmox/ipv4")
         for field in ("addresses", "prefix", "gateway"):
             om.add(f"/spec/ipv4Config/{field}", f"/spec/proxmox/ipv4/{field}")
+        for i in range(len(px.ipv4.addresses)):  # (one rendered entry per spec entry, in order)
+            om.add(f"/spec/ipv4Config/addresses/{i}", f"/spec/proxmox/ipv4/addresses/{i}")
         spec["dnsServers"] = list(px.dns_servers)
         om.add("/spec/dnsServers", "/spec/proxmox/dnsServers")
+        for i in range(len(px.dns_servers)):
+            om.add(f"/spec/dnsServers/{i}", f"/spec/proxmox/dnsServers/{i}")
         if px.allowed_nodes:
             spec["allowedNodes"] = list(px.allowed_nodes)
             om.add("/spec/allowedNodes", "/spec/proxmox/allowedNodes")

@@ -53,6 +53,17 @@ def _intervals(entries: object) -> list[IPInterval]:
     return [iv for iv in (parse_interval(e) for e in entries) if iv is not None]
 
 
+def _where(old: object, new: object, config: str) -> str:
+    """The field a shrink is reported at: the first entry edited in place (same list length), else the list."""
+    if not isinstance(new, list) or not new:
+        return f"/spec/{config}"
+    if isinstance(old, list) and len(old) == len(new):
+        for i, (before, after) in enumerate(zip(old, new, strict=True)):
+            if before != after and subtract(_intervals([before]), _intervals(new)):
+                return f"/spec/{config}/addresses/{i}"
+    return f"/spec/{config}/addresses"
+
+
 class IpPoolShrinkRule:
     """Proxmox node address pools only grow."""
 
@@ -74,7 +85,8 @@ class IpPoolShrinkRule:
                     continue
                 count = sum(iv.size for iv in removed)
                 shown = ", ".join(str(iv) for iv in removed[:3]) + (", ..." if len(removed) > 3 else "")
-                pointer = f"/spec/{config}/addresses" if new else f"/spec/{config}"
+                pointer = _where(get(t.old.manifest, f"/spec/{config}/addresses"),
+                                 get(t.new.manifest, f"/spec/{config}/addresses"), config)
                 removed_text = f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown})"
                 kept = sum(iv.size for iv in merge(old)) - count
                 assert ctx.base is not None

@@ -69,3 +69,17 @@ def test_ip_pool_shrink_that_leaves_room_for_the_base_machines_stays_a_warning()
     head = pxc(V4.format(addresses="[10.0.0.10-10.0.0.12]"))
     [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
     assert finding.severity is Severity.ERROR and "runs 4 Machines" in finding.message
+
+
+def test_ip_pool_shrink_points_at_the_entry_edited_in_place() -> None:
+    base = pxc(V4.format(addresses="[10.0.0.2, 10.0.0.10-10.0.0.20, 10.0.0.30]"))
+    head = pxc(V4.format(addresses="[10.0.0.2, 10.0.0.10-10.0.0.15, 10.0.0.30]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.pointer == "/spec/ipv4Config/addresses/1"
+    # an entry dropped (the list got shorter): the list itself
+    [finding] = run_rules(context_from_yaml(pxc(V4.format(addresses="[10.0.0.2, 10.0.0.30]")), base=base), ["ip-pool-shrink"])
+    assert finding.pointer == "/spec/ipv4Config/addresses"
+    # entries reordered: only the one that lost addresses counts
+    head = pxc(V4.format(addresses="[10.0.0.30, 10.0.0.10-10.0.0.19, 10.0.0.2]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.pointer == "/spec/ipv4Config/addresses/1"

@@ -100,9 +100,9 @@ def test_proxmox_cluster_minimal_spec_fields_and_defaults(tmp_path: Path, regist
             "dnsServers": ["10.10.10.1"],
         },
     }
-    assert infra.spec_pointer("/spec/ipv4Config/addresses/1") == "/spec/proxmox/ipv4/addresses"
+    assert infra.spec_pointer("/spec/ipv4Config/addresses/1") == "/spec/proxmox/ipv4/addresses/1"  # (entry by entry)
     assert infra.spec_pointer("/spec/controlPlaneEndpoint/host") == "/spec/proxmox/controlPlaneEndpoint/host"
-    assert infra.spec_pointer("/spec/dnsServers/0") == "/spec/proxmox/dnsServers"
+    assert infra.spec_pointer("/spec/dnsServers/0") == "/spec/proxmox/dnsServers/0"
     assert infra.spec_pointer("") == "/spec/proxmox"
     for o in objects:
         assert registry.validate(o.manifest) == [], o.ref
