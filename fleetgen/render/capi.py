@@ -364,6 +364,8 @@ def render_cluster_object(cluster: LoadedCluster, provider: ProviderRenderer, *,
         given = getattr(net, field) if net is not None else None
         network[field] = {"cidrBlocks": list(given or default)}
         om.add(f"/spec/clusterNetwork/{field}", f"/spec/clusterNetwork/{field}" if given else "/spec/hypervisor")
+        for i in range(len(given or ())):  # (one rendered block per spec entry, in order)
+            om.add(f"/spec/clusterNetwork/{field}/cidrBlocks/{i}", f"/spec/clusterNetwork/{field}/{i}")
     domain = net.service_domain if net is not None and net.service_domain else None
     if domain:
         network["serviceDomain"] = domain

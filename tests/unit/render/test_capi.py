@@ -443,7 +443,7 @@ def test_cluster_network_from_spec_wins(tmp_path: Path) -> None:
     net = cluster.manifest["spec"]["clusterNetwork"]
     assert net == {"pods": {"cidrBlocks": ["172.16.0.0/16"]}, "services": {"cidrBlocks": ["10.96.0.0/12"]},
                    "serviceDomain": "pve.example"}
-    assert cluster.spec_pointer("/spec/clusterNetwork/pods/cidrBlocks/0") == "/spec/clusterNetwork/pods"
+    assert cluster.spec_pointer("/spec/clusterNetwork/pods/cidrBlocks/0") == "/spec/clusterNetwork/pods/0"
     assert cluster.spec_pointer("/spec/clusterNetwork/services") == "/spec/hypervisor"
     assert cluster.spec_pointer("/spec/clusterNetwork/serviceDomain") == "/spec/clusterNetwork/serviceDomain"
 
