@@ -177,6 +177,8 @@ class ProxmoxRenderer(ProviderRenderer):
         if px.allowed_nodes:
             spec["allowedNodes"] = list(px.allowed_nodes)
             om.add("/spec/allowedNodes", "/spec/proxmox/allowedNodes")
+            for i in range(len(px.allowed_nodes)):
+                om.add(f"/spec/allowedNodes/{i}", f"/spec/proxmox/allowedNodes/{i}")
         if px.credentials_ref is not None:
             ref = {"name": px.credentials_ref.name}
             if px.credentials_ref.namespace:

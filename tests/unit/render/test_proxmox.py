@@ -118,6 +118,7 @@ def test_proxmox_cluster_credentials_ref_and_allowed_nodes_when_set(tmp_path: Pa
     infra = render_cluster(load(tmp_path, text))[1]
     spec = infra.manifest["spec"]
     assert spec["allowedNodes"] == ["pve1", "pve2"]
+    assert infra.spec_pointer("/spec/allowedNodes/1") == "/spec/proxmox/allowedNodes/1"
     assert spec["credentialsRef"] == expected
     assert infra.spec_pointer("/spec/credentialsRef/name") == "/spec/proxmox/credentialsRef"
     assert registry.validate(infra.manifest) == []
