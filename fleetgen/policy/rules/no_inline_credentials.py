@@ -10,9 +10,14 @@ belong in a Secret created out of band and referenced by name — for Proxmox,
 What is reported (the value itself is never printed):
 
 * a key that names a credential (`password`, `token`, `secret`, `privateKey`, `apiKey`,
-  `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`) with a non-empty
-  string value, and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs; placeholders such as
-  `${VAR}` or `{{ .Values.x }}` are ignored;
+  `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`) with a string value,
+  and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs, unless the value cannot be a
+  credential: empty, a placeholder (`${VAR}`, `{{ .Values.x }}`, `<token>`), a boolean or null
+  word (`"true"`, `off`), a number, a path (`/var/run/secrets/...`), SOPS ciphertext (`ENC[...]`),
+  or a name: lowercase words joined by `-`, `.` or `_`, no digits (`dashboard-users`, the key
+  name `password` an ExternalSecret maps, a Traefik `basicAuth.secret`: references to a Secret,
+  which is the pattern this rule asks for; a credential has digits, capitals or symbols);
+  values under `encryptedData` (Sealed Secrets ciphertext, made to be committed) are skipped;
 * a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
 * a URL with a password (`https://user:pass@host/...`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
@@ -77,9 +82,20 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"PVEAPIToken=\S+=[0-9a-fA-F-]{36}"), "a Proxmox API token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
 )
-#: Mappings whose keys are not field names: label keys like `vault.io/secret` are common, so only
-#: their values are matched against the token formats (a `ghp_...` token is a valid label value).
-_LABEL_KEYS = frozenset({"labels"})
+#: Mappings whose keys are not field names: label and annotation keys like `vault.io/secret` or
+#: `vault.hashicorp.com/agent-inject-token` are common, so only their values are matched against
+#: the token formats (a `ghp_...` token is a valid label value).
+_LABEL_KEYS = frozenset({"labels", "annotations"})
+#: Mappings of ciphertext made to be committed (Bitnami Sealed Secrets `spec.encryptedData`).
+_CIPHERTEXT_KEYS = frozenset({"encryptedData"})
+#: Values under a credential-like key that cannot be a credential (see the module docstring).
+_NOT_A_CREDENTIAL = re.compile(
+    r"^(?:(?i:true|false|yes|no|on|off|null|none|enabled|disabled)"  # boolean and null words
+    r"|[+-]?\d+(?:\.\d+)?"                                          # numbers
+    r"|(?:/|\./|~/)\S*"                                               # paths
+    r"|ENC\[.*\]"                                                    # SOPS ciphertext
+    r"|[a-z]+(?:[-._][a-z]+)*)$",                                     # names: lowercase words, no digits
+    re.DOTALL)
 
 _FIX = ("secrets must not be committed: create the Secret out of band and reference it by name "
         "(spec.proxmox.credentialsRef, gitops.secretRef)")
@@ -95,7 +111,9 @@ def _secret_key(key: str) -> bool:
 
 
 def _real_value(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip()) and not _PLACEHOLDER.match(value)
+    """A string under a credential-like key that may be a credential (not empty, a placeholder or `_NOT_A_CREDENTIAL`)."""
+    return (isinstance(value, str) and bool(value.strip()) and not _PLACEHOLDER.match(value)
+            and not _NOT_A_CREDENTIAL.match(value.strip()))
 
 
 #: Any of `_VALUE_PATTERNS`: one search tells whether a value needs the others.
@@ -133,7 +151,7 @@ def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
         if _is_secret_key(env_name) and _real_value(data.get("value")):
             found.append((f"{pointer}/value", f"the value of {env_name!r}"))
         for key, value in data.items():
-            if key in skip:
+            if key in skip or (key in _CIPHERTEXT_KEYS and isinstance(value, dict)):
                 continue
             if key in _LABEL_KEYS and isinstance(value, dict):
                 for label, label_value in value.items():

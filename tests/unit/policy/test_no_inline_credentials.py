@@ -59,7 +59,7 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
 @pytest.mark.parametrize(("data", "hits"), [
     ({"env": [{"name": "PROXMOX_SECRET", "value": "s3cr3t"}]}, ["/env/0/value"]),
     ({"env": [{"name": "PROXMOX_SECRET", "value": "${PROXMOX_SECRET}"}]}, []),
-    ({"adminPassword": "x"}, ["/adminPassword"]),
+    ({"adminPassword": "x9"}, ["/adminPassword"]),
     ({"password": "", "token": "{{ .Values.token }}", "secretName": "pve", "tokenTTL": "24h"}, []),
     ({"metadata": {"labels": {"vault.io/secret": "enabled"}}}, []),
     ({"url": "https://user:pa55@example.com/x"}, ["/url"]),
@@ -68,9 +68,23 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"automountServiceAccountToken": True}, []),
     ({"metadata": {"labels": {"token": "ghp_" + "a" * 36, "team": "a"}}}, ["/metadata/labels/token"]),
     ({"workers": [{"labels": {"aws/key": "AKIAIOSFODNN7EXAMPLE"}}]}, ["/workers/0/labels/aws~1key"]),
+    # values that cannot be credentials (false positives on real addons: ESO, Traefik, Vault, ConfigMaps)
+    ({"spec": {"data": [{"secretKey": "password", "remoteRef": {"key": "prod/db", "property": "password"}}]}}, []),
+    ({"spec": {"basicAuth": {"secret": "dashboard-users"}}}, []),
+    ({"metadata": {"annotations": {"vault.hashicorp.com/agent-inject-token": "true"}}}, []),
+    ({"data": {"enableServiceAccountToken": "true", "tokenFile": "/var/run/secrets/tokens/vault",
+               "maxTokens": "10", "github-token": "from-secret"}}, []),
+    ({"spec": {"encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA1rO43cGDEq"}}}, []),
+    ({"stringData": {"password": "ENC[AES256_GCM,data:Tr3nZA==,iv:1Fh2,tag:x5==,type:str]"}}, []),
+    # ... while anything with digits, capitals or symbols still is one
+    ({"password": "Hunter2", "apiToken": "CorrectHorseBatteryStaple", "secret": "s3cr3t-pw",
+      "adminPassword": "p@ss"}, ["/password", "/apiToken", "/secret", "/adminPassword"]),
+    ({"metadata": {"annotations": {"example.com/token": "glpat-" + "x" * 20}}}, ["/metadata/annotations/example.com~1token"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
         "url-password", "url-user-only", "github-token-in-list", "bool-value", "token-as-label-value",
-        "aws-key-as-pool-label-value"])
+        "aws-key-as-pool-label-value", "external-secret-key-names", "traefik-secret-name", "vault-annotation-flag",
+        "booleans-paths-numbers-names", "sealed-secret-ciphertext", "sops-ciphertext", "real-looking-values",
+        "token-format-in-annotation"])
 def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
     assert [pointer for pointer, _ in scan_data(data)] == hits
 
