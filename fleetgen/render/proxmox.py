@@ -211,7 +211,8 @@ class ProxmoxRenderer(ProviderRenderer):
 
         Units:
             machine.cpus -> numSockets: 1, numCores: cpus (int);
-            machine.memory (bytes) -> memoryMiB (int, whole MiB rounded up: 4Gi -> 4096, 4G -> 3815);
+            machine.memory (bytes) -> memoryMiB (int, MiB rounded up to a multiple of 8, as the CRD's
+              `multipleOf: 8` requires: 4Gi -> 4096, 4G -> 3816);
             machine.diskSize (bytes) -> disks.bootVolume.sizeGb (int, whole GiB rounded up; CAPMOX
             passes `<sizeGb>G` to Proxmox, which reads G as GiB).
 

@@ -258,8 +258,9 @@ class Machine(_Model):
 
     @property
     def memory_mib(self) -> int:
-        """Memory in whole MiB, rounded up (Proxmox `memoryMiB`)."""
-        return ceil_div(self.memory_bytes, MIB)
+        """Memory in MiB for Proxmox `memoryMiB`: rounded up to a multiple of 8 MiB, which the CAPMOX
+        v0.9.0 ProxmoxMachineTemplate CRD requires (`multipleOf: 8`): 4Gi -> 4096, 4G -> 3816."""
+        return ceil_div(self.memory_bytes, 8 * MIB) * 8
 
     @property
     def disk_gib(self) -> int | None:

@@ -132,12 +132,16 @@ def test_proxmox_cluster_allowed_nodes_empty_omitted(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("memory", "mib"), [
-    ("4Gi", 4096), ("3.5Gi", 3584), ("4G", 3815), ("1000Mi", 1000), ("2147483649", 2049), ("512Mi", 512),
-], ids=["4Gi", "3.5Gi", "4G-decimal", "1000Mi", "bytes-round-up", "512Mi"])
-def test_proxmox_machine_template_memory_rounded_up_to_mib(tmp_path: Path, memory: str, mib: int) -> None:
+    ("4Gi", 4096), ("3.5Gi", 3584), ("4G", 3816), ("8G", 7632), ("1000Mi", 1000), ("1001Mi", 1008),
+    ("2147483649", 2056), ("512Mi", 512),
+], ids=["4Gi", "3.5Gi", "4G-decimal", "8G-decimal", "1000Mi", "1001Mi", "bytes-round-up", "512Mi"])
+def test_proxmox_machine_template_memory_rounded_up_to_a_multiple_of_8_mib(tmp_path: Path, registry: SchemaRegistry,
+                                                                           memory: str, mib: int) -> None:
+    # the CAPMOX CRD: memoryMiB multipleOf 8; a decimal quantity such as 8G must still render a valid template
     text = SPEC.replace("{cpus: 4, memory: 8Gi}", f"{{cpus: 4, memory: '{memory}'}}")
     worker = render_cluster(load(tmp_path, text))[5]
     assert machine_spec(worker)["memoryMiB"] == mib
+    assert registry.validate(worker.manifest) == []
     assert worker.spec_pointer("/spec/template/spec/memoryMiB") == "/spec/workers/0/machine/memory"
 
 
