@@ -139,6 +139,16 @@ def cli() -> Iterator[object]:
     yield run_cli
 
 
+@pytest.fixture
+def rendered_repo(fleet_repo: Path) -> Path:
+    """`fleet_repo` with fleet/ rendered and committed: the base the GitOps agent applied."""
+    result = run_cli("--repo", str(fleet_repo), "render")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    git(fleet_repo, "add", "-A")
+    git(fleet_repo, "commit", "-q", "--allow-empty", "-m", "render")
+    return fleet_repo
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register `--update-golden` (rewrite tests/golden/*/expected/ from the current rendering)."""
     parser.addoption("--update-golden", action="store_true", default=False,

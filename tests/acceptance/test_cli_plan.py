@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 Cli = Callable[..., Any]
@@ -35,16 +34,6 @@ def edit(root: Path, path: str, old: str, new: str, count: int = 1) -> None:
     text = file.read_text()
     assert text.count(old) == count, (path, old)
     file.write_text(text.replace(old, new))
-
-
-@pytest.fixture
-def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
-    """The example fleet with fleet/ rendered and committed (the base the GitOps agent applies)."""
-    result = cli("--repo", str(fleet_repo), "render")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    git(fleet_repo, "add", "-A")
-    git(fleet_repo, "commit", "-q", "-m", "render")
-    return fleet_repo
 
 
 def plan_json(cli: Cli, root: Path, *args: str, code: int = 0) -> dict[str, Any]:

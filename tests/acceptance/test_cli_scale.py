@@ -35,16 +35,6 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
-    """The example fleet with fleet/ rendered and committed."""
-    result = cli("--repo", str(fleet_repo), "render")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    git(fleet_repo, "add", "-A")
-    git(fleet_repo, "commit", "-q", "-m", "render")
-    return fleet_repo
-
-
 def spec_diff_lines(root: Path, path: str) -> tuple[list[str], list[str]]:
     """(removed, added) lines of `git diff` for one file."""
     diff = git(root, "diff", "--unified=0", "--", path).splitlines()

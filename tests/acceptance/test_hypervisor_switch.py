@@ -12,9 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import git
-
 Cli = Callable[..., Any]
 
 KV_SPEC = "clusters/kubevirt/kv-demo.yaml"
@@ -31,16 +28,6 @@ PROXMOX_BLOCK = """\
     bridge: vmbr0
     allowedNodes: [pve1]
 """
-
-
-@pytest.fixture
-def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
-    """The example fleet with fleet/ rendered and committed (the base the GitOps agent applied)."""
-    result = cli("--repo", str(fleet_repo), "render")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    git(fleet_repo, "add", "-A")
-    git(fleet_repo, "commit", "-q", "--allow-empty", "-m", "render")
-    return fleet_repo
 
 
 def move_to_proxmox(root: Path) -> int:

@@ -45,16 +45,6 @@ def validate(cli: Cli, root: Path, *args: str) -> Any:
     return cli("--repo", str(root), "validate", "--base", "HEAD", *args)
 
 
-@pytest.fixture
-def rendered_repo(fleet_repo: Path, cli: Cli) -> Path:
-    """The example fleet with fleet/ rendered and committed (the base the GitOps agent applies)."""
-    result = cli("--repo", str(fleet_repo), "render")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    git(fleet_repo, "add", "-A")
-    git(fleet_repo, "commit", "-q", "--allow-empty", "-m", "render")
-    return fleet_repo
-
-
 def test_template_hand_edited_at_the_base_is_reported_at_the_spec(rendered_repo: Path, cli: Cli) -> None:
     # the base commits a worker template whose spec was edited by hand under its content-hash name;
     # the working tree renders the spec's template under that same name: CAPK would reject the update
