@@ -92,7 +92,7 @@ _CIPHERTEXT_KEYS = frozenset({"encryptedData"})
 _NOT_A_CREDENTIAL = re.compile(
     r"^(?:(?i:true|false|yes|no|on|off|null|none|enabled|disabled)"  # boolean and null words
     r"|[+-]?\d+(?:\.\d+)?"                                          # numbers
-    r"|(?:/|\./|~/)\S*"                                               # paths
+    r"|(?:/|\./|~/)[^\s+=]*"                                          # paths (no base64 padding or +)
     r"|ENC\[.*\]"                                                    # SOPS ciphertext
     r"|[a-z]+(?:[-._][a-z]+)*)$",                                     # names: lowercase words, no digits
     re.DOTALL)

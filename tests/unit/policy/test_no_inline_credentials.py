@@ -78,7 +78,7 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"stringData": {"password": "ENC[AES256_GCM,data:Tr3nZA==,iv:1Fh2,tag:x5==,type:str]"}}, []),
     # ... while anything with digits, capitals or symbols still is one
     ({"password": "Hunter2", "apiToken": "CorrectHorseBatteryStaple", "secret": "s3cr3t-pw",
-      "adminPassword": "p@ss"}, ["/password", "/apiToken", "/secret", "/adminPassword"]),
+      "adminPassword": "p@ss", "token": "/9j/4AAQSkZJRgABAQ=="}, ["/password", "/apiToken", "/secret", "/adminPassword", "/token"]),
     ({"metadata": {"annotations": {"example.com/token": "glpat-" + "x" * 20}}}, ["/metadata/annotations/example.com~1token"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
         "url-password", "url-user-only", "github-token-in-list", "bool-value", "token-as-label-value",
