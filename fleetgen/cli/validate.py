@@ -44,7 +44,9 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     are cached by content hash in .fleetgen-cache/. With --base, the specs that differ from
     REF are also rendered as committed there, for the transition checks (all of them when
     fleetgen.yaml differs), and the transition checks run again against the output directory
-    committed at REF (what the GitOps agent applied), as `fleetgen plan` does.
+    committed at REF (what the GitOps agent applied), as `fleetgen plan` does; an output file
+    edited by hand (it differs from the rendering and from REF) is reported, and its objects as
+    edited are checked against REF too.
     """
     from fleetgen.findings import Severity
     from fleetgen.report import write_report
@@ -64,10 +66,12 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
         outcome = run_pipeline(root, base_ref=base_ref, schema_locations=schema_locations, cache=not no_cache,
                                inputs=inputs)
         result = outcome.result
-        if base_ref is not None:  # (also against the output the agent applied at the base)
+        if base_ref is not None:  # (also against the output the agent applied at the base, and edited output)
+            from fleetgen.vcs.edited_output import edited_output_findings
             from fleetgen.vcs.plan_build import committed_base_findings
 
             result.extend(committed_base_findings(root, base_ref, outcome))
+            result.extend(edited_output_findings(root, base_ref, outcome, schema_locations))
     buffer = io.StringIO()
     write_report(result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)

@@ -33,6 +33,8 @@ RESERVED_RULES = {
     "fleet-bundle-size": "a Fleet bundle is over the size budget (700 KiB warning, 1 MiB error, compressed)",
     "flux-git-url": "the Flux GitRepository URL must be http(s):// or ssh:// (scp-style git@host:path is rejected)",
     "output-layout": "the output tree would contain a directory Fleet treats specially (templates/)",
+    "output-edited": ("an output file differs from what the specs render and from the base ref (`validate --base`): "
+                      "edited by hand; the GitOps agent applies it as it is"),
 }
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 

@@ -483,19 +483,25 @@ def transition_findings(fleet: Fleet, rendered: RenderResult, base_objects: Sequ
     """
     from fleetgen.policy import RULE_BY_ID, run_rules
     from fleetgen.policy.base import PolicyContext
-    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
-    from fleetgen.sourcemap import SourceMap
 
     rules = [RULE_BY_ID[r] for r in sorted(TRANSITION_RULES) if r in RULE_BY_ID]
     if not rules:
         return []
-    prefix = fleet.config.output_dir + "/"
-    by_file: dict[str, list[RenderedObject]] = {}
-    for o in base_objects:
-        by_file.setdefault(o.file, []).append(RenderedObject(o.manifest, SourceMap(o.file), cluster=o.cluster))
-    files = tuple(OutputFile(path.removeprefix(prefix), b"", tuple(objs)) for path, objs in sorted(by_file.items()))
-    base = PolicyContext(fleet, RenderResult(files))
+    base = PolicyContext(fleet, as_render_result(base_objects, fleet.config.output_dir))
     return run_rules(PolicyContext(fleet, rendered, base), rules)
+
+
+def as_render_result(objects: Sequence[PlanObject], output_dir: str) -> RenderResult:
+    """PlanObjects (read from a commit) as a RenderResult, one OutputFile per file, for checks that
+    compare with them (transition rules, CEL `oldSelf`); the files' bytes are not kept."""
+    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
+    from fleetgen.sourcemap import SourceMap
+
+    prefix = output_dir + "/"
+    by_file: dict[str, list[RenderedObject]] = {}
+    for o in objects:
+        by_file.setdefault(o.file, []).append(RenderedObject(o.manifest, SourceMap(o.file), cluster=o.cluster))
+    return RenderResult(tuple(OutputFile(path.removeprefix(prefix), b"", tuple(objs)) for path, objs in sorted(by_file.items())))
 
 
 def _stale_output(root: Path, outcome: PipelineOutcome) -> str:

@@ -9,6 +9,7 @@ same, at the working tree's spec line, in real git repositories.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,56 @@ def test_consistent_base_gives_each_finding_once(rendered_repo: Path, cli: Cli) 
     findings = [line for line in result.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: ", line)]
     assert any("[k8s-upgrade-skip]" in line for line in findings), result.stdout
     assert len(findings) == len(set(findings)), result.stdout
+
+
+def _line_of(path: Path, needle: str, after: str) -> int:
+    """1-based line of the first `needle` after the first line containing `after`."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line)
+    return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
+
+
+def test_template_hand_edited_in_the_working_tree_is_refused_at_the_edited_line(rendered_repo: Path, cli: Cli) -> None:
+    # the pull request edits a worker template in fleet/ in place, under its content-hash name: the
+    # agent would apply exactly that file, and CAPK refuses the update
+    path = rendered_repo / KV_OUTPUT
+    text = path.read_text()
+    name = re.search(r"kind: KubevirtMachineTemplate\nmetadata:\n(?:  .*\n)*?  name: (kv-demo-md-0-[0-9a-f]{8})\n", text).group(1)
+    line = _line_of(path, "cores: 2", f"name: {name}")
+    lines = text.splitlines(keepends=True)
+    lines[line - 1] = lines[line - 1].replace("cores: 2", "cores: 4")
+    path.write_text("".join(lines))
+
+    result = validate(cli, rendered_repo)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert re.search(rf"^{re.escape(KV_OUTPUT)}:{line}:\d+: error \[immutable-template\] "
+                     rf"spec\.template\.spec\.virtualMachineTemplate\.spec\.template\.spec\.domain\.cpu\.cores of "
+                     rf"KubevirtMachineTemplate clusters/{name}: changed from 2 to 4", result.stdout, re.M), result.stdout
+    assert f"{KV_OUTPUT}:{line}:1: warning [output-edited] differs from what the specs render and from HEAD" in result.stdout
+    # the specs alone are valid (validate without --base checks them, render --check finds the edit)
+    assert cli("--repo", str(rendered_repo), "validate").exit_code == 0
+    assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 1
+
+
+def test_output_edited_in_place_where_upstream_allows_it_is_a_warning(rendered_repo: Path, cli: Cli) -> None:
+    path = rendered_repo / KV_OUTPUT
+    path.write_text(path.read_text().replace("    env: demo\n", "    env: staging\n", 1))
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    findings = [(f["rule_id"], f["severity"], f["file"]) for f in json.loads(result.stdout)["findings"]]
+    assert findings == [("output-edited", "warning", KV_OUTPUT)]
+
+
+def test_unknown_field_added_to_the_output_by_hand_fails_the_schema_at_its_line(rendered_repo: Path, cli: Cli) -> None:
+    path = rendered_repo / KV_OUTPUT
+    text = path.read_text()
+    assert text.count("\n  replicas: 3\n") == 1  # (the MachineDeployment's)
+    path.write_text(text.replace("\n  replicas: 3\n", "\n  replicas: 3\n  replicaz: 4\n"))
+    line = path.read_text().splitlines().index("  replicaz: 4") + 1
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = [(f["rule_id"], f["severity"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert findings == [("output-edited", "warning", KV_OUTPUT, line), ("schema", "error", KV_OUTPUT, line)]
 
 
 @pytest.mark.parametrize("old,new", [

@@ -1,0 +1,128 @@
+"""Output files edited by hand in the working tree, checked against the base revision.
+
+Owns: `edited_output_findings`, which `validate --base REF` adds to its findings. The GitOps agent
+applies the output directory as committed, not what the specs render: a file under `fleet/` whose
+bytes differ both from the specs' rendering and from REF (edited by hand, or rendered from other
+specs) is what the pull request would really apply. Each such file gets an `output-edited`
+warning at its first differing line, and its objects as they are on disk are checked like rendered
+ones (strict schema, CEL with `oldSelf` from REF) and by the transition rules against REF's
+committed objects, so a machine template edited in place under its content-hash name fails the PR
+(`immutable-template`, CAPK "KubevirtMachineTemplateSpec is immutable") at the edited line of the
+output file. A file that is merely stale (still as at REF:
+a spec changed, not rendered yet) is `render --check`'s, not reported here. Must not write files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fleetgen.findings import Finding, Position, Severity
+
+if TYPE_CHECKING:
+    from fleetgen.pipeline import PipelineOutcome
+    from fleetgen.render.base import OutputFile
+
+RULE_ID = "output-edited"
+
+
+def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
+                           schema_locations: Sequence[Path] = ()) -> list[Finding]:
+    """Findings on output files that differ from the rendering and from `base_ref`.
+
+    Args:
+        root: the fleet repository root.
+        base_ref: the git ref `validate --base` names.
+        checked: the working tree's `run_pipeline` outcome.
+        schema_locations: the `--schema-location` directories, as the pipeline got them.
+
+    Returns:
+        One `output-edited` warning per such file, at its first line that differs from the
+        rendering, plus, for its objects as on disk, the strict schema and CEL findings (with
+        `oldSelf` from the committed objects) and the transition rules' findings against the
+        committed ones, positioned in the output file ([] when the specs did not render, the
+        ref has no commit, or no output file is edited).
+
+    Raises:
+        VcsError: not a git repository, or unknown ref.
+        ConfigError: no synced schemas (exit 2).
+    """
+    from fleetgen.vcs.repo import blob_sha, open_repo
+
+    if checked.rendered is None:
+        return []
+    output_dir = checked.fleet.config.output_dir
+    with open_repo(root) as repo:
+        sha = repo.resolve(base_ref)
+        if sha is None:
+            return []
+        committed = repo.tree_blobs(sha, output_dir)
+    edited: list[tuple[OutputFile, bytes]] = []
+    for f in checked.rendered.files:
+        path = f"{output_dir}/{f.path}"
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            continue  # (missing: stale, render --check's)
+        if data == f.content:
+            continue
+        at_base = committed.get(path)
+        if at_base is not None and at_base[1] == blob_sha(data):
+            continue  # (as committed at the base: stale, not edited)
+        edited.append((f, data))
+    if not edited:
+        return []
+    findings = [_edited(f"{output_dir}/{f.path}", f.content, data, base_ref) for f, data in edited]
+    findings.extend(_object_findings(root, sha, checked, edited, committed, schema_locations))
+    return findings
+
+
+def _edited(path: str, rendered: bytes, data: bytes, base_ref: str) -> Finding:
+    """The `output-edited` warning, at the first line where `data` differs from `rendered`."""
+    ours, theirs = rendered.splitlines(), data.splitlines()
+    line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
+    return Finding(RULE_ID, Severity.WARNING,
+                   f"differs from what the specs render and from {base_ref}: edited by hand, or rendered from other "
+                   "specs; the GitOps agent applies this file as it is, and the next `fleetgen render` overwrites it",
+                   Position(path, line, 1),
+                   hint="edit the spec, not the output, then run `fleetgen render`")
+
+
+def _object_findings(root: Path, sha: str, checked: PipelineOutcome, edited: list[tuple[OutputFile, bytes]],
+                     committed: dict[str, tuple[int, str]], schema_locations: Sequence[Path]) -> list[Finding]:
+    """Schema, CEL and transition-rule findings on the edited files' objects as on disk, against the
+    committed objects of those files."""
+    from fleetgen.pipeline import open_registry
+    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
+    from fleetgen.render.layout import cluster_key
+    from fleetgen.validate.engine import check_objects
+    from fleetgen.vcs.plan_build import as_render_result, objects_from_commit, transition_findings
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
+    output_dir = checked.fleet.config.output_dir
+    files: list[OutputFile] = []
+    for f, data in edited:
+        path = f"{output_dir}/{f.path}"
+        try:
+            docs = load_yaml(data, path, allow_empty=True)
+        except YamlLoadError:
+            continue  # (not YAML any more: the warning says enough, the agent's apply fails)
+        key = cluster_key(f.path)
+        cluster = key[1] if key else ""
+        objects = []
+        for doc in docs:
+            if isinstance(doc.data, dict):
+                origin = {pointer: pointer for pointer in doc.source.positions}  # (positions in the output file)
+                origin[""] = ""
+                objects.append(RenderedObject(doc.data, doc.source, origin, cluster))
+        files.append(OutputFile(f.path, data, tuple(objects)))
+    if not files:
+        return []
+    head = RenderResult(tuple(files), checked.rendered.clusters if checked.rendered else ())
+    read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{f.path}" for f in files}, blobs=committed)
+    if read is None:
+        return []  # (a symlink in the committed output)
+    base = as_render_result(read[0], output_dir)
+    found = check_objects(head, registry=open_registry(root, schema_locations), output_dir=output_dir, base=base)
+    return [*found, *transition_findings(checked.fleet, head, read[0])]
