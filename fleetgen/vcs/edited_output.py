@@ -14,6 +14,7 @@ a spec changed, not rendered yet) is `render --check`'s, not reported here. Must
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,25 +54,26 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
     if checked.rendered is None:
         return []
     output_dir = checked.fleet.config.output_dir
+    differing: list[tuple[OutputFile, bytes]] = []
+    base = os.path.join(root, output_dir)
+    for f in checked.rendered.files:
+        try:
+            with open(os.path.join(base, f.path), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue  # (missing: stale, render --check's)
+        if data != f.content:
+            differing.append((f, data))
+    if not differing:  # (the common case, right after `fleetgen render`: git is not read)
+        return []
     with open_repo(root) as repo:
         sha = repo.resolve(base_ref)
         if sha is None:
             return []
         committed = repo.tree_blobs(sha, output_dir)
-    edited: list[tuple[OutputFile, bytes]] = []
-    for f in checked.rendered.files:
-        path = f"{output_dir}/{f.path}"
-        try:
-            data = (root / path).read_bytes()
-        except OSError:
-            continue  # (missing: stale, render --check's)
-        if data == f.content:
-            continue
-        at_base = committed.get(path)
-        if at_base is not None and at_base[1] == blob_sha(data):
-            continue  # (as committed at the base: stale, not edited)
-        edited.append((f, data))
-    if not edited:
+    edited = [(f, data) for f, data in differing
+              if (at_base := committed.get(f"{output_dir}/{f.path}")) is None or at_base[1] != blob_sha(data)]
+    if not edited:  # (every differing file is as committed at the base: stale, not edited)
         return []
     findings = [_edited(f"{output_dir}/{f.path}", f.content, data, base_ref) for f, data in edited]
     findings.extend(_object_findings(root, sha, checked, edited, committed, schema_locations))
