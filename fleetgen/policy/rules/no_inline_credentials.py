@@ -13,11 +13,12 @@ What is reported (the value itself is never printed):
   `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`) with a string value,
   and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs, unless the value cannot be a
   credential: empty, a placeholder (`${VAR}`, `{{ .Values.x }}`, `<token>`), a boolean or null
-  word (`"true"`, `off`), a number, a path (`/var/run/secrets/...`), SOPS ciphertext (`ENC[...]`),
-  or a name: lowercase words joined by `-`, `.` or `_`, no digits (`dashboard-users`, the key
-  name `password` an ExternalSecret maps, a Traefik `basicAuth.secret`: references to a Secret,
-  which is the pattern this rule asks for; a credential has digits, capitals or symbols);
-  values under `encryptedData` (Sealed Secrets ciphertext, made to be committed) are skipped;
+  word (`"true"`, `off`), a number of up to 6 digits, a path (`/var/run/secrets/token`), SOPS
+  ciphertext (`ENC[...]`), or, under a field that names a Secret or a key in one (`secret`,
+  `secretKey`, `existingSecret`; not an UPPER_CASE env name), a name: lowercase words joined by
+  `-`, `.` or `_` (an ExternalSecret's `secretKey: password`, a Traefik `basicAuth.secret:
+  dashboard-users`: references, the pattern this rule asks for); `password: changeme` is still
+  reported; values under `encryptedData` (Sealed Secrets ciphertext) are skipped;
 * a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
 * a URL with a password (`https://user:pass@host/...`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
@@ -74,7 +75,7 @@ _KEY_SEPARATORS = re.compile(r"[-_. ]")
 _PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^<>]*>)\s*$")
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a PEM private-key block"),
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@[^\s]"), "a URL with a password in it"),
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@[^\s]"), "a URL with a password in it"),
     (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
     (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
@@ -82,20 +83,29 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"PVEAPIToken=\S+=[0-9a-fA-F-]{36}"), "a Proxmox API token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"),
 )
-#: Mappings whose keys are not field names: label and annotation keys like `vault.io/secret` or
-#: `vault.hashicorp.com/agent-inject-token` are common, so only their values are matched against
-#: the token formats (a `ghp_...` token is a valid label value).
-_LABEL_KEYS = frozenset({"labels", "annotations"})
+#: Mappings whose keys are not field names: label keys like `vault.io/secret` are common, so only
+#: their values are matched against the token formats (a `ghp_...` token is a valid label value).
+#: Annotations are scanned like fields: `example.com/api-token: <uuid>` is a credential, while the
+#: Vault injector's `vault.hashicorp.com/agent-inject-token: "true"` is a boolean (below).
+_LABEL_KEYS = frozenset({"labels"})
 #: Mappings of ciphertext made to be committed (Bitnami Sealed Secrets `spec.encryptedData`).
 _CIPHERTEXT_KEYS = frozenset({"encryptedData"})
 #: Values under a credential-like key that cannot be a credential (see the module docstring).
 _NOT_A_CREDENTIAL = re.compile(
     r"^(?:(?i:true|false|yes|no|on|off|null|none|enabled|disabled)"  # boolean and null words
-    r"|[+-]?\d+(?:\.\d+)?"                                          # numbers
-    r"|(?:/|\./|~/)[^\s+=]*"                                          # paths (no base64 padding or +)
-    r"|ENC\[.*\]"                                                    # SOPS ciphertext
-    r"|[a-z]+(?:[-._][a-z]+)*)$",                                     # names: lowercase words, no digits
+    r"|[+-]?\d{1,6}(?:\.\d+)?"                                      # counts, ports, TTLs (not a long PIN)
+    r"|(?:/[a-z0-9_.-]+){2,}/?|(?:\./|~/)[a-z0-9_./-]+"               # paths (lowercase segments, not base64)
+    r"|ENC\[.*\])$",                                                 # SOPS ciphertext
     re.DOTALL)
+#: A Kubernetes object or key name: what a reference-style key (`_reference_key`) holds.
+_NAME = re.compile(r"^[a-z]+(?:[-._][a-z]+)*$")
+
+
+def _reference_key(key: str) -> bool:
+    """A field naming a Secret or a key in one (`secret`, `secretKey`, `existingSecret`): camelCase or
+    lowercase, ending in secret/secretKey; an UPPER_CASE env-style name (`PROXMOX_SECRET`) holds a value."""
+    return not key.isupper() and _KEY_SEPARATORS.sub("", key.lower()).endswith(("secret", "secretkey"))
+
 
 _FIX = ("secrets must not be committed: create the Secret out of band and reference it by name "
         "(spec.proxmox.credentialsRef, gitops.secretRef)")
@@ -110,10 +120,15 @@ def _secret_key(key: str) -> bool:
     return _KEY_SEPARATORS.sub("", key.lower()).endswith(_SECRET_KEY_SUFFIXES)
 
 
-def _real_value(value: object) -> bool:
-    """A string under a credential-like key that may be a credential (not empty, a placeholder or `_NOT_A_CREDENTIAL`)."""
-    return (isinstance(value, str) and bool(value.strip()) and not _PLACEHOLDER.match(value)
-            and not _NOT_A_CREDENTIAL.match(value.strip()))
+def _real_value(value: object, key: str = "") -> bool:
+    """A string under the credential-like `key` that may be a credential: not empty, a placeholder,
+    `_NOT_A_CREDENTIAL`, or a name under a reference-style key (`basicAuth.secret: dashboard-users`)."""
+    if not isinstance(value, str) or not value.strip() or _PLACEHOLDER.match(value):
+        return False
+    text = value.strip()
+    if _NOT_A_CREDENTIAL.match(text):
+        return False
+    return not (key and _reference_key(key) and _NAME.match(text))
 
 
 #: Any of `_VALUE_PATTERNS`: one search tells whether a value needs the others.
@@ -159,7 +174,7 @@ def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
                     if reason:
                         found.append((f"{pointer}/{escape_token(key)}/{escape_token(str(label))}", reason))
                 continue
-            if _is_secret_key(key) and _real_value(value):
+            if _is_secret_key(key) and _real_value(value, key):
                 found.append((f"{pointer}/{escape_token(key)}", f"a value for the credential-like key {key!r}"))
             elif isinstance(value, str):
                 reason = _value_reason(value)

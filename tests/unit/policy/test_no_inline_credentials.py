@@ -64,6 +64,7 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"metadata": {"labels": {"vault.io/secret": "enabled"}}}, []),
     ({"url": "https://user:pa55@example.com/x"}, ["/url"]),
     ({"url": "ssh://git@example.com/x"}, []),
+    ({"url": "redis://:S3cr3tPw@redis:6379/0", "proxy": "http://proxy:3128/"}, ["/url"]),
     ({"args": ["--token=ghp_" + "a" * 36]}, ["/args/0"]),
     ({"automountServiceAccountToken": True}, []),
     ({"metadata": {"labels": {"token": "ghp_" + "a" * 36, "team": "a"}}}, ["/metadata/labels/token"]),
@@ -73,18 +74,28 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"spec": {"basicAuth": {"secret": "dashboard-users"}}}, []),
     ({"metadata": {"annotations": {"vault.hashicorp.com/agent-inject-token": "true"}}}, []),
     ({"data": {"enableServiceAccountToken": "true", "tokenFile": "/var/run/secrets/tokens/vault",
-               "maxTokens": "10", "github-token": "from-secret"}}, []),
+               "maxTokens": "10", "vaultToken": "/var/run/secrets/vault/token", "ttlToken": "3600"}}, []),
     ({"spec": {"encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA1rO43cGDEq"}}}, []),
     ({"stringData": {"password": "ENC[AES256_GCM,data:Tr3nZA==,iv:1Fh2,tag:x5==,type:str]"}}, []),
     # ... while anything with digits, capitals or symbols still is one
     ({"password": "Hunter2", "apiToken": "CorrectHorseBatteryStaple", "secret": "s3cr3t-pw",
       "adminPassword": "p@ss", "token": "/9j/4AAQSkZJRgABAQ=="}, ["/password", "/apiToken", "/secret", "/adminPassword", "/token"]),
     ({"metadata": {"annotations": {"example.com/token": "glpat-" + "x" * 20}}}, ["/metadata/annotations/example.com~1token"]),
+    # lowercase words are names only under a field naming a Secret (not passwords, not env values)
+    ({"password": "changeme", "adminPassword": "prom-operator", "PROXMOX_SECRET": "supersecret",
+      "env": [{"name": "DB_PASSWORD", "value": "correct-horse-battery-staple"}]},
+     ["/password", "/adminPassword", "/PROXMOX_SECRET", "/env/0/value"]),
+    # annotation values under credential-like keys, long numeric PINs, unpadded base64 starting with /
+    ({"metadata": {"annotations": {"example.com/api-token": "5f1c2a9e-3b7d-4c1e-9a2b-7d3e5f1c2a9e",
+                                   "example.com/password": "Hunter2!"}},
+      "env": [{"name": "REDIS_PASSWORD", "value": "12345678"}, {"name": "API_TOKEN", "value": "/Xy9aB3kLmNoPqRsTuVwXyZaBcDeFgHi"}]},
+     ["/metadata/annotations/example.com~1api-token", "/metadata/annotations/example.com~1password",
+      "/env/0/value", "/env/1/value"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
-        "url-password", "url-user-only", "github-token-in-list", "bool-value", "token-as-label-value",
+        "url-password", "url-user-only", "url-password-without-user", "github-token-in-list", "bool-value", "token-as-label-value",
         "aws-key-as-pool-label-value", "external-secret-key-names", "traefik-secret-name", "vault-annotation-flag",
         "booleans-paths-numbers-names", "sealed-secret-ciphertext", "sops-ciphertext", "real-looking-values",
-        "token-format-in-annotation"])
+        "token-format-in-annotation", "lowercase-passwords", "annotation-pin-and-base64-values"])
 def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
     assert [pointer for pointer, _ in scan_data(data)] == hits
 
