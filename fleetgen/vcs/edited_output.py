@@ -1,15 +1,17 @@
 """Output files edited by hand in the working tree, checked against the base revision.
 
 Owns: `edited_output_findings`, which `validate --base REF` adds to its findings. The GitOps agent
-applies the output directory as committed, not what the specs render: a file under `fleet/` whose
-bytes differ both from the specs' rendering and from REF (edited by hand, or rendered from other
-specs) is what the pull request would really apply. Each such file gets an `output-edited`
-warning at its first differing line, and its objects as they are on disk are checked like rendered
-ones (strict schema, CEL with `oldSelf` from REF) and by the transition rules against REF's
-committed objects, so a machine template edited in place under its content-hash name fails the PR
+applies the output directory as committed, not what the specs render. A file of a cluster's bundle
+under `fleet/` whose bytes differ both from the specs' rendering and from REF, while that cluster's
+spec and fleetgen.yaml are as at REF, was edited by hand: it is what the pull request would really
+apply. Each such file gets an `output-edited` warning at its first differing line (an error when it
+is no longer YAML), and its objects as they are on disk are checked like rendered ones (strict
+schema, CEL with `oldSelf` from REF) and by the transition rules against REF's committed objects,
+so a machine template edited in place under its content-hash name fails the PR
 (`immutable-template`, CAPK "KubevirtMachineTemplateSpec is immutable") at the edited line of the
-output file. A file that is merely stale (still as at REF:
-a spec changed, not rendered yet) is `render --check`'s, not reported here. Must not write files.
+output file. Output that is merely stale (as at REF, or rendered from an earlier version of a spec
+that changed since), new or missing files, files outside the bundles, and a base that commits no
+output are `render --check`'s, not reported here. Must not write files.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
         VcsError: not a git repository, or unknown ref.
         ConfigError: no synced schemas (exit 2).
     """
+    from fleetgen.render.layout import cluster_key
+    from fleetgen.spec.discover import CONFIG_FILE
     from fleetgen.vcs.repo import blob_sha, open_repo
 
     if checked.rendered is None:
@@ -66,14 +70,28 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
             differing.append((f, data))
     if not differing:  # (the common case, right after `fleetgen render`: git is not read)
         return []
+    specs = {(c.namespace, c.name): c.path for c in checked.fleet.clusters}
     with open_repo(root) as repo:
         sha = repo.resolve(base_ref)
         if sha is None:
             return []
         committed = repo.tree_blobs(sha, output_dir)
-    edited = [(f, data) for f, data in differing
-              if (at_base := committed.get(f"{output_dir}/{f.path}")) is None or at_base[1] != blob_sha(data)]
-    if not edited:  # (every differing file is as committed at the base: stale, not edited)
+        if not committed or repo.read_file(sha, CONFIG_FILE) != (root / CONFIG_FILE).read_bytes():
+            return []  # (no output committed at the base; or new settings: every file may differ)
+        unchanged: dict[str, bool] = {}  # spec path -> its bytes are as at the base
+        edited = []
+        for f, data in differing:
+            at_base = committed.get(f"{output_dir}/{f.path}")
+            if at_base is None or at_base[1] == blob_sha(data):
+                continue  # (a new file, or as committed at the base: stale, not edited)
+            spec = specs.get(cluster_key(f.path) or ("", ""))
+            if spec is None:
+                continue  # (outside the cluster bundles: addons and the agent's files depend on every input)
+            if spec not in unchanged:
+                unchanged[spec] = repo.read_file(sha, spec) == (root / spec).read_bytes()
+            if unchanged[spec]:  # (else: rendered from an earlier version of the spec, stale)
+                edited.append((f, data))
+    if not edited:
         return []
     findings = [_edited(f"{output_dir}/{f.path}", f.content, data, base_ref) for f, data in edited]
     findings.extend(_object_findings(root, sha, checked, edited, committed, schema_locations))
@@ -81,12 +99,21 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
 
 
 def _edited(path: str, rendered: bytes, data: bytes, base_ref: str) -> Finding:
-    """The `output-edited` warning, at the first line where `data` differs from `rendered`."""
+    """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
+    warning, or an error when the file is no longer YAML (the agent's apply of it fails)."""
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
     ours, theirs = rendered.splitlines(), data.splitlines()
     line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
-    return Finding(RULE_ID, Severity.WARNING,
-                   f"differs from what the specs render and from {base_ref}: edited by hand, or rendered from other "
-                   "specs; the GitOps agent applies this file as it is, and the next `fleetgen render` overwrites it",
+    problem = ""
+    try:
+        load_yaml(data, path, allow_empty=True)
+    except YamlLoadError as err:
+        problem = f" It is not valid YAML any more ({err.finding.message}), so the agent cannot apply it."
+    return Finding(RULE_ID, Severity.ERROR if problem else Severity.WARNING,
+                   f"differs from what the specs render and from {base_ref}, though its cluster's spec is as at "
+                   f"{base_ref}: edited by hand (or left from a render of a spec since reverted); the GitOps agent "
+                   f"applies this file as it is, and the next `fleetgen render` overwrites it.{problem}",
                    Position(path, line, 1),
                    hint="edit the spec, not the output, then run `fleetgen render`")
 

@@ -143,6 +143,59 @@ def test_unknown_field_added_to_the_output_by_hand_fails_the_schema_at_its_line(
     assert findings == [("output-edited", "warning", KV_OUTPUT, line), ("schema", "error", KV_OUTPUT, line)]
 
 
+def test_output_no_longer_yaml_after_a_hand_edit_is_an_error(rendered_repo: Path, cli: Cli) -> None:
+    path = rendered_repo / KV_OUTPUT
+    path.write_text(path.read_text() + "foo: [\n")
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["rule_id"], finding["severity"], finding["file"]) == ("output-edited", "error", KV_OUTPUT)
+    assert "not valid YAML any more" in finding["message"]
+
+
+def _render(cli: Cli, root: Path) -> None:
+    result = cli("--repo", str(root), "render")
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("flow", ["changed-again-after-render", "pool-renamed-twice", "new-cluster-changed",
+                                  "output-not-committed", "settings-changed"])
+def test_stale_output_is_not_taken_for_a_hand_edit(rendered_repo: Path, cli: Cli, flow: str) -> None:
+    # output rendered from an earlier version of the specs is stale (render --check's), not edited
+    if flow == "changed-again-after-render":
+        edit(rendered_repo, KV_SPEC, "      replicas: 3\n", "      replicas: 4\n")
+        _render(cli, rendered_repo)
+        edit(rendered_repo, KV_SPEC, "      replicas: 4\n", "      replicas: 5\n")
+    elif flow == "pool-renamed-twice":
+        edit(rendered_repo, KV_SPEC, "    - name: md-0\n", "    - name: md-1\n")
+        _render(cli, rendered_repo)
+        edit(rendered_repo, KV_SPEC, "    - name: md-1\n", "    - name: md-2\n")
+    elif flow == "new-cluster-changed":
+        text = (rendered_repo / KV_SPEC).read_text().replace("name: kv-demo\n", "name: kv-new\n")
+        (rendered_repo / "clusters/kubevirt/kv-new.yaml").write_text(text)
+        _render(cli, rendered_repo)
+        git(rendered_repo, "add", "-A")
+        git(rendered_repo, "commit", "-q", "-m", "add kv-new")
+        edit(rendered_repo, "clusters/kubevirt/kv-new.yaml", "      replicas: 3\n", "      replicas: 4\n")
+        _render(cli, rendered_repo)
+        edit(rendered_repo, "clusters/kubevirt/kv-new.yaml", "      replicas: 4\n", "      replicas: 2\n")
+    elif flow == "output-not-committed":
+        git(rendered_repo, "rm", "-r", "-q", "--cached", "fleet")
+        (rendered_repo / ".gitignore").write_text("fleet/\n")
+        git(rendered_repo, "add", "-A")
+        git(rendered_repo, "commit", "-q", "-m", "stop committing fleet/")
+        edit(rendered_repo, KV_SPEC, "      replicas: 3\n", "      replicas: 4\n")
+        _render(cli, rendered_repo)
+        edit(rendered_repo, KV_SPEC, "      replicas: 4\n", "      replicas: 5\n")
+    else:
+        edit(rendered_repo, "fleetgen.yaml", "  branch: main\n", "  branch: dev\n")
+        _render(cli, rendered_repo)
+        edit(rendered_repo, KV_SPEC, "      replicas: 3\n", "      replicas: 4\n")
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == []
+
+
 @pytest.mark.parametrize("old,new", [
     ("      replicas: 3\n", "      replicas: 4\n"),                                  # scale
     ("    machine: {cpus: 2, memory: 4Gi}\n  workers:", "    machine: {cpus: 4, memory: 8Gi}\n  workers:"),  # rollout
