@@ -307,14 +307,20 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
         raise ConfigError(f"{err.finding.position}: {err.finding.message}") from err
     if not isinstance(data, dict):
         raise ConfigError(f"{source.lookup('')}: expected a mapping (a FleetConfig document)")
+    raw_defaults = data.get("defaults")
+    if "defaults" in data and not isinstance(raw_defaults, dict):  # (null: every entry commented out)
+        data = {**data, "defaults": {}}
     try:
         config = models.FleetConfig.model_validate(data)
     except ValidationError as err:
         lines = [f"{f.position}: {f.message}" for f in findings_from_validation(err, source)]
         raise ConfigError("\n".join(lines)) from err
+    if raw_defaults is not None and not isinstance(raw_defaults, dict):
+        got = {list: "a list", str: "a string", bool: "a boolean"}.get(type(raw_defaults), "a number")
+        problem = Finding("spec", Severity.ERROR, f"defaults: expected a mapping (a partial ClusterSpec), got {got}",
+                          source.lookup("/defaults"), pointer="/defaults")
+        raise DefaultsError((problem,), config, source)
     defaults = config.defaults
-    if not isinstance(defaults, dict):  # pragma: no cover - the model types it as a dict
-        raise ConfigError("defaults must be a mapping", path=CONFIG_FILE)
     if defaults:
         # defaults are a partial ClusterSpec: a wrong type or an unknown field there is invalid
         # spec input (exit 1), reported once at fleetgen.yaml's line, not once per cluster inheriting it

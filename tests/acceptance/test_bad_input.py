@@ -889,6 +889,25 @@ def test_bad_defaults_are_invalid_input_reported_once(repo: Path) -> None:
         ("spec", CONFIG, line_of(repo, CONFIG, "kubernetesVersion")), ("spec", CONFIG, line_of(repo, CONFIG, "replcas"))]
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    ("[1, 2]", "defaults: expected a mapping (a partial ClusterSpec), got a list"),
+    ("5", "defaults: expected a mapping (a partial ClusterSpec), got a number"),
+], ids=["list", "number"])
+def test_defaults_that_are_not_a_mapping_are_invalid_input(repo: Path, value: str, message: str) -> None:
+    text = (repo / CONFIG).read_text()
+    head = text[: text.index("defaults:")]
+    write(repo, CONFIG, head + f"defaults: {value}\n")
+    assert_rejected(repo, [(CONFIG, line_of(repo, CONFIG, "defaults:"), message)])
+
+
+def test_empty_defaults_are_no_defaults(repo: Path) -> None:
+    # every entry commented out leaves `defaults:` null: the specs then miss what it gave them
+    text = (repo / CONFIG).read_text()
+    write(repo, CONFIG, text[: text.index("defaults:")] + "defaults:\n#  spec: {kubernetesVersion: v1.33.1}\n")
+    assert_rejected(repo, [(KV, line_of(repo, KV, "\nspec:") + 1, "spec.kubernetesVersion: required field is missing"),
+                           (PVE, line_of(repo, PVE, "\nspec:") + 1, "spec.kubernetesVersion: required field is missing")])
+
+
 # ---- several problems at once ------------------------------------------------------------------
 
 
