@@ -11,7 +11,8 @@ across the whole fleet and reports, for every pair of clusters on the same `spec
 * a control-plane endpoint inside the other cluster's node addresses;
 * two clusters with the same control-plane endpoint;
 * a control-plane endpoint that is the other cluster's gateway (kube-vip would answer for the
-  router of that subnet; a VIP equal to its own cluster's gateway is `proxmox-vip-in-range`'s).
+  router of that subnet; a VIP equal to its own cluster's gateway is `proxmox-vip-in-range`'s),
+  reported at the endpoint and at the gateway.
 
 Each conflict is reported on both clusters, at each one's own entry (a node range, or the
 endpoint), naming the other: either spec may be the one to change, and the one just edited is
@@ -166,7 +167,8 @@ class ProxmoxIpOverlapRule:
         yield from self._vip_is_gateway(bridge, clusters)
 
     def _vip_is_gateway(self, bridge: str, clusters: list[LoadedCluster]) -> Iterator[Finding]:
-        """One finding per cluster whose VIP is the gateway of another cluster on the bridge (the first one)."""
+        """A finding per cluster whose VIP is the gateway of another cluster on the bridge (naming the first
+        one), and one on each such gateway."""
         gateways: dict[object, list[int]] = defaultdict(list)
         for owner, cluster in enumerate(clusters):
             gateway = parse_ip(_px(cluster).ipv4.gateway)
@@ -182,6 +184,10 @@ class ProxmoxIpOverlapRule:
                 yield spec_finding(self, cluster.source, _HOST,
                                    f"{vip} is the gateway of {_where(clusters[others[0]], '/spec/proxmox/ipv4/gateway')} "
                                    f"on bridge {bridge}; kube-vip would take over the gateway's address")
+                for a in others:  # (and on the gateway's side: either spec may be the one to change)
+                    yield spec_finding(self, clusters[a].source, "/spec/proxmox/ipv4/gateway",
+                                       f"{vip} is also the control-plane endpoint of {_where(cluster, _HOST)} on bridge "
+                                       f"{bridge}; kube-vip would take over the gateway's address")
 
 
 RULE = ProxmoxIpOverlapRule()

@@ -43,13 +43,16 @@ def test_proxmox_ip_overlap_three_clusters_report_every_pair_both_ways() -> None
     assert len(findings) == 6  # the same range in a, b and c: each names the two others
 
 
-def test_proxmox_ip_overlap_vip_equal_to_other_clusters_gateway_fails_on_the_vip() -> None:
+def test_proxmox_ip_overlap_vip_equal_to_other_clusters_gateway_fails_on_the_vip_and_the_gateway() -> None:
     text = (proxmox_cluster("pve-a", gateway="10.10.10.254")
             + proxmox_cluster("pve-b", host="10.10.10.254", addresses=["10.10.10.40-10.10.10.50"], gateway="10.10.10.1"))
-    [finding] = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
-    assert finding.pointer == "/spec/proxmox/controlPlaneEndpoint/host"
-    assert finding.message.startswith("spec.proxmox.controlPlaneEndpoint.host: 10.10.10.254 is the gateway of cluster clusters/pve-a (case.yaml:")
-    assert finding.message.endswith("on bridge vmbr0; kube-vip would take over the gateway's address")
+    on_a, on_b = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])  # (in file order: pve-a first)
+    assert on_b.pointer == "/spec/proxmox/controlPlaneEndpoint/host"
+    assert on_b.message.startswith("spec.proxmox.controlPlaneEndpoint.host: 10.10.10.254 is the gateway of cluster clusters/pve-a (case.yaml:")
+    assert on_b.message.endswith("on bridge vmbr0; kube-vip would take over the gateway's address")
+    assert on_a.pointer == "/spec/proxmox/ipv4/gateway"
+    assert on_a.message.startswith("spec.proxmox.ipv4.gateway: 10.10.10.254 is also the control-plane endpoint of cluster "
+                                   "clusters/pve-b (case.yaml:")
 
 
 def test_proxmox_ip_overlap_vip_equal_to_own_gateway_left_to_vip_in_range() -> None:
