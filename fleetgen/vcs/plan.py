@@ -512,7 +512,10 @@ def _rollout_reasons(fields: Sequence[FieldChange], *, control_plane: bool) -> l
             short, long = "kubeadm config", f"kubeadm config {f.dotted}"
         else:
             short, long = f.dotted, f.dotted
-        reasons.setdefault(short, long)
+        if "(changed)" in reasons.get(short, "") and "(changed)" not in long:
+            reasons[short] = long  # (the ref's kind changed first; its name says which template)
+        else:
+            reasons.setdefault(short, long)
     return [(long, short) for short, long in reasons.items()]
 
 

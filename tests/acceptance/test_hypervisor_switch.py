@@ -8,6 +8,7 @@ change as forbidden, in a real git repository whose base commit holds the render
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,7 @@ def test_plan_shows_the_cluster_change_as_forbidden(rendered_repo: Path, cli: Cl
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "kv-demo (namespace clusters): forbidden" in result.stdout
     assert "FORBIDDEN [infrastructure-provider-change]" in result.stdout
+    # the rollouts name the templates, though the refs' kind changed first
+    assert re.search(r"rollout kv-demo/md-0: 3 machines replaced \(.*machine template kv-demo-md-0-[0-9a-f]{8} → "
+                     r"kv-demo-md-0-[0-9a-f]{8}\)", result.stdout), result.stdout
+    assert "(changed)" not in result.stdout
