@@ -10,7 +10,8 @@ belong in a Secret created out of band and referenced by name — for Proxmox,
 What is reported (the value itself is never printed):
 
 * a key that names a credential (`password`, `token`, `secret`, `privateKey`, `apiKey`,
-  `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`) with a string value,
+  `clientSecret`, ... also as a suffix: `adminPassword`, `PROXMOX_SECRET`; `pass` and `pwd` after a
+  separator: `DB_PASS`, `smtp-pwd`) with a string value,
   and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs, unless the value cannot be a
   credential: empty, a placeholder (`${VAR}`, `{{ .Values.x }}`, `<token>`), a boolean or null
   word (`"true"`, `off`), a number of up to 6 digits, a path (`/var/run/secrets/token`), SOPS
@@ -115,9 +116,13 @@ def _is_secret_key(key: object) -> bool:
     return isinstance(key, str) and _secret_key(key)
 
 
+#: Short credential words that are only a suffix after a separator (`DB_PASS`, `smtp-pwd`; not `bypass`).
+_SHORT_SUFFIX = re.compile(r"(?:^|[-_.])(?:pass|pwd)$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=4096)
 def _secret_key(key: str) -> bool:
-    return _KEY_SEPARATORS.sub("", key.lower()).endswith(_SECRET_KEY_SUFFIXES)
+    return _KEY_SEPARATORS.sub("", key.lower()).endswith(_SECRET_KEY_SUFFIXES) or bool(_SHORT_SUFFIX.search(key))
 
 
 def _real_value(value: object, key: str = "") -> bool:

@@ -65,6 +65,8 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"url": "https://user:pa55@example.com/x"}, ["/url"]),
     ({"url": "ssh://git@example.com/x"}, []),
     ({"url": "redis://:S3cr3tPw@redis:6379/0", "proxy": "http://proxy:3128/"}, ["/url"]),
+    ({"DB_PASS": "Xy7-pq", "smtp-pwd": "Xy7-pq", "bypass": "Xy7-pq", "OLDPWD": "/home/app/src", "compass": "N9"},
+     ["/DB_PASS", "/smtp-pwd"]),
     ({"args": ["--token=ghp_" + "a" * 36]}, ["/args/0"]),
     ({"automountServiceAccountToken": True}, []),
     ({"metadata": {"labels": {"token": "ghp_" + "a" * 36, "team": "a"}}}, ["/metadata/labels/token"]),
@@ -92,7 +94,7 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
      ["/metadata/annotations/example.com~1api-token", "/metadata/annotations/example.com~1password",
       "/env/0/value", "/env/1/value"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
-        "url-password", "url-user-only", "url-password-without-user", "github-token-in-list", "bool-value", "token-as-label-value",
+        "url-password", "url-user-only", "url-password-without-user", "short-suffixes", "github-token-in-list", "bool-value", "token-as-label-value",
         "aws-key-as-pool-label-value", "external-secret-key-names", "traefik-secret-name", "vault-annotation-flag",
         "booleans-paths-numbers-names", "sealed-secret-ciphertext", "sops-ciphertext", "real-looking-values",
         "token-format-in-annotation", "lowercase-passwords", "annotation-pin-and-base64-values"])
