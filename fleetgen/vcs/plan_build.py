@@ -303,6 +303,10 @@ def build_plan(root: Path, *, base_ref: str = "HEAD", schema_locations: Sequence
     # The findings: cached per spec, transition checks on the specs that differ from the base
     # (`fleetgen.transitions`), the same as the whole pipeline's (tests compare them).
     checked = run_pipeline(root, base_ref=base_ref if sha else None, schema_locations=schema_locations)
+    if checked.rendered is not None and sha:  # (output files edited by hand: what the agent would apply)
+        from fleetgen.vcs.edited_output import edited_output_findings
+
+        checked.result.extend(edited_output_findings(root, base_ref, checked, schema_locations))
     if checked.rendered is None:
         base_objects, sha, source, notes = load_base_objects(root, base_ref)
         return Plan(base_ref, sha, source, result=checked.result, notes=tuple(notes), outcome=checked, valid=False)

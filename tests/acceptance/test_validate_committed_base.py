@@ -117,7 +117,10 @@ def test_template_hand_edited_in_the_working_tree_is_refused_at_the_edited_line(
                      rf"spec\.template\.spec\.virtualMachineTemplate\.spec\.template\.spec\.domain\.cpu\.cores of "
                      rf"KubevirtMachineTemplate clusters/{name}: changed from 2 to 4", result.stdout, re.M), result.stdout
     assert f"{KV_OUTPUT}:{line}:1: warning [output-edited] differs from what the specs render and from HEAD" in result.stdout
-    # the specs alone are valid (validate without --base checks them, render --check finds the edit)
+    # plan reports it too; the specs alone are valid (validate without --base checks them, render --check finds the edit)
+    plan = cli("--repo", str(rendered_repo), "plan")
+    assert plan.exit_code == 1, plan.stdout + plan.stderr
+    assert re.search(rf"^{re.escape(KV_OUTPUT)}:{line}:\d+: error \[immutable-template\]", plan.stdout, re.M), plan.stdout
     assert cli("--repo", str(rendered_repo), "validate").exit_code == 0
     assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 1
 
