@@ -76,8 +76,8 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
         if sha is None:
             return []
         committed = repo.tree_blobs(sha, output_dir)
-        if not committed or repo.read_file(sha, CONFIG_FILE) != (root / CONFIG_FILE).read_bytes():
-            return []  # (no output committed at the base; or new settings: every file may differ)
+        if repo.read_file(sha, CONFIG_FILE) != (root / CONFIG_FILE).read_bytes():
+            return []  # (new settings: every file may differ)
         unchanged: dict[str, bool] = {}  # spec path -> its bytes are as at the base
         edited = []
         for f, data in differing:
@@ -93,23 +93,44 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
                 edited.append((f, data))
     if not edited:
         return []
-    findings = [_edited(f"{output_dir}/{f.path}", f.content, data, base_ref) for f, data in edited]
-    findings.extend(_object_findings(root, sha, checked, edited, committed, schema_locations))
+    findings: list[Finding] = []
+    files: list[OutputFile] = []
+    for f, data in edited:
+        parsed, problem = _parse(output_dir, f, data)
+        findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem))
+        if parsed is not None:
+            files.append(parsed)
+    findings.extend(_object_findings(root, sha, checked, files, committed, schema_locations))
     return findings
 
 
-def _edited(path: str, rendered: bytes, data: bytes, base_ref: str) -> Finding:
-    """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
-    warning, or an error when the file is no longer YAML (the agent's apply of it fails)."""
+def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | None, str]:
+    """The edited file as an OutputFile whose objects are positioned in it (identity origin maps),
+    or (None, the YAML error) when it is not YAML any more."""
+    from fleetgen.render.base import OutputFile, RenderedObject
+    from fleetgen.render.layout import cluster_key
     from fleetgen.yamlio import YamlLoadError, load_yaml
 
+    try:
+        docs = load_yaml(data, f"{output_dir}/{f.path}", allow_empty=True)
+    except YamlLoadError as err:
+        return None, err.finding.message
+    key = cluster_key(f.path)
+    objects = []
+    for doc in docs:
+        if isinstance(doc.data, dict):
+            origin = {pointer: pointer for pointer in doc.source.positions}  # (positions in the output file)
+            origin[""] = ""
+            objects.append(RenderedObject(doc.data, doc.source, origin, key[1] if key else ""))
+    return OutputFile(f.path, data, tuple(objects)), ""
+
+
+def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str) -> Finding:
+    """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
+    warning, or an error when the file is no longer YAML (`yaml_error`: the agent's apply of it fails)."""
     ours, theirs = rendered.splitlines(), data.splitlines()
     line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
-    problem = ""
-    try:
-        load_yaml(data, path, allow_empty=True)
-    except YamlLoadError as err:
-        problem = f" It is not valid YAML any more ({err.finding.message}), so the agent cannot apply it."
+    problem = f" It is not valid YAML any more ({yaml_error}), so the agent cannot apply it." if yaml_error else ""
     return Finding(RULE_ID, Severity.ERROR if problem else Severity.WARNING,
                    f"differs from what the specs render and from {base_ref}, though its cluster's spec is as at "
                    f"{base_ref}: edited by hand (or left from a render of a spec since reverted); the GitOps agent "
@@ -118,36 +139,18 @@ def _edited(path: str, rendered: bytes, data: bytes, base_ref: str) -> Finding:
                    hint="edit the spec, not the output, then run `fleetgen render`")
 
 
-def _object_findings(root: Path, sha: str, checked: PipelineOutcome, edited: list[tuple[OutputFile, bytes]],
+def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list[OutputFile],
                      committed: dict[str, tuple[int, str]], schema_locations: Sequence[Path]) -> list[Finding]:
-    """Schema, CEL and transition-rule findings on the edited files' objects as on disk, against the
-    committed objects of those files."""
+    """Schema, CEL and transition-rule findings on the edited files' objects as on disk (`_parse`),
+    against the committed objects of those files."""
     from fleetgen.pipeline import open_registry
-    from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
-    from fleetgen.render.layout import cluster_key
+    from fleetgen.render.base import RenderResult
     from fleetgen.validate.engine import check_objects
     from fleetgen.vcs.plan_build import as_render_result, objects_from_commit, transition_findings
-    from fleetgen.yamlio import YamlLoadError, load_yaml
 
-    output_dir = checked.fleet.config.output_dir
-    files: list[OutputFile] = []
-    for f, data in edited:
-        path = f"{output_dir}/{f.path}"
-        try:
-            docs = load_yaml(data, path, allow_empty=True)
-        except YamlLoadError:
-            continue  # (not YAML any more: the warning says enough, the agent's apply fails)
-        key = cluster_key(f.path)
-        cluster = key[1] if key else ""
-        objects = []
-        for doc in docs:
-            if isinstance(doc.data, dict):
-                origin = {pointer: pointer for pointer in doc.source.positions}  # (positions in the output file)
-                origin[""] = ""
-                objects.append(RenderedObject(doc.data, doc.source, origin, cluster))
-        files.append(OutputFile(f.path, data, tuple(objects)))
     if not files:
         return []
+    output_dir = checked.fleet.config.output_dir
     head = RenderResult(tuple(files), checked.rendered.clusters if checked.rendered else ())
     read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{f.path}" for f in files}, blobs=committed)
     if read is None:
