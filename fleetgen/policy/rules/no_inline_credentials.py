@@ -20,6 +20,13 @@ What is reported (the value itself is never printed):
   `-`, `.` or `_` (an ExternalSecret's `secretKey: password`, a Traefik `basicAuth.secret:
   dashboard-users`: references, the pattern this rule asks for); `password: changeme` is still
   reported; values under `encryptedData` (Sealed Secrets ciphertext) are skipped;
+* the same inside a string value that embeds a config file or a script (a ConfigMap's `app.ini`,
+  a `.env`, a JSON config, an `sh -c` script, a `--db-password=...` flag): a line `key = value`,
+  `KEY=value`, `export KEY=value`, `"key": "value"` or, in a multi-line value, `key: value`, with a
+  credential-like key and a value that may be a credential (as above; shell variables `$VAR` and
+  `%(name)s` interpolations are placeholders too; an unquoted value with a space is prose, as in a
+  CRD's description); comment lines (`#`, `;`, `//`) are skipped. Such
+  a finding points at the line inside a literal block scalar (`|`), else at the value's key;
 * a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
 * a URL with a password (`https://user:pass@host/...`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
@@ -100,6 +107,14 @@ _NOT_A_CREDENTIAL = re.compile(
     re.DOTALL)
 #: A Kubernetes object or key name: what a reference-style key (`_reference_key`) holds.
 _NAME = re.compile(r"^[a-z]+(?:[-._][a-z]+)*$")
+#: A line of an embedded config file or script that sets a key: `key = value` (INI, TOML),
+#: `KEY=value` and `export KEY=value` (.env, shell), `--key=value` (a flag), `"key": "value"`
+#: (JSON) and `key: value` (YAML; `_COLON` lines only, in multi-line values).
+_ASSIGNMENT = re.compile(
+    r"""^\s*(?:export\s+|--?)?(?P<q>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P=q)\s*(?P<op>=|:(?!//))\s*(?P<value>.*?)[\s,;]*$""")
+#: Placeholders of embedded files on top of `_PLACEHOLDER`: a shell variable (`$VAR`, `$1`), a Python `%(name)s`.
+_EMBEDDED_PLACEHOLDER = re.compile(r"^(?:\$(?:[A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?])|%\([^)]*\)[sd])$")
+_COMMENT = ("#", ";", "//")
 
 
 def _reference_key(key: str) -> bool:
@@ -149,19 +164,63 @@ def _value_reason(value: str) -> str | None:
     return None  # pragma: no cover - the combined pattern matched, so one of them does
 
 
-def scan_data(data: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (pointer, reason) for every credential-looking value in plain YAML data, in document order."""
-    found: list[tuple[str, str]] = []
+#: Where in a string value an embedded assignment is: (0-based line index, the line's text, stripped).
+Embedded = tuple[int, str]
+
+
+def _embedded_assignment(value: str) -> tuple[int, str, str] | None:
+    """The first line of `value` (an embedded file or script) that sets a credential-like key to a
+    value that may be a credential: (0-based line index, key, the line stripped); None when there is none."""
+    multiline = "\n" in value
+    if not multiline and "=" not in value:
+        return None
+    for index, line in enumerate(value.splitlines()):
+        if line.lstrip().startswith(_COMMENT):
+            continue
+        m = _ASSIGNMENT.match(line)
+        if m is None or (m["op"] == ":" and not multiline):
+            continue
+        key, text = m["key"], m["value"]
+        if not _secret_key(key) or not text or text[0] in "{[|>":
+            continue
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+            text = text[1:-1]
+        elif any(c.isspace() for c in text):
+            continue  # prose ("Pass: skips the remaining rules"), not a setting: values with spaces are quoted
+        if _EMBEDDED_PLACEHOLDER.match(text.strip()) or not _real_value(text, key):
+            continue
+        return index, key, line.strip()
+    return None
+
+
+def scan_data(data: Any, pointer: str = "") -> Iterator[tuple[str, str, Embedded | None]]:
+    """Yield (pointer, reason, embedded) for every credential-looking value in plain YAML data, in
+    document order; `embedded` is the line inside a string value that embeds a file or a script
+    (`Embedded`, see `_embedded_assignment`), else None."""
+    found: list[tuple[str, str, Embedded | None]] = []
     if isinstance(data, str):
         reason = _value_reason(data) if pointer == "" else None
         if reason:
-            found.append(("", reason))
+            found.append(("", reason, None))
     else:
         _scan(data, pointer, found)
     return iter(found)
 
 
-def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
+def _scan_string(value: str, pointer: str, found: list[tuple[str, str, Embedded | None]]) -> None:
+    """`_scan` of one string value that is not under a credential-like key."""
+    reason = _value_reason(value)
+    if reason:
+        found.append((pointer, reason, None))
+        return
+    hit = _embedded_assignment(value)
+    if hit is not None:
+        index, key, line = hit
+        where = f"line {index + 1} of the value" if "\n" in value else "the value"
+        found.append((pointer, f"{key!r} set in {where}", (index, line)))
+
+
+def _scan(data: Any, pointer: str, found: list[tuple[str, str, Embedded | None]]) -> None:
     """`scan_data` into `found`: a mapping's or a list's values, recursively."""
     if isinstance(data, dict):
         skip: frozenset[str] = frozenset()
@@ -169,7 +228,7 @@ def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
             skip = frozenset({"data", "stringData"})  # reported as a whole by `no-inline-secrets`
         env_name = data.get("name")
         if _is_secret_key(env_name) and _real_value(data.get("value")):
-            found.append((f"{pointer}/value", f"the value of {env_name!r}"))
+            found.append((f"{pointer}/value", f"the value of {env_name!r}", None))
         for key, value in data.items():
             if key in skip or (key in _CIPHERTEXT_KEYS and isinstance(value, dict)):
                 continue
@@ -177,37 +236,45 @@ def _scan(data: Any, pointer: str, found: list[tuple[str, str]]) -> None:
                 for label, label_value in value.items():
                     reason = _value_reason(label_value) if isinstance(label_value, str) else None
                     if reason:
-                        found.append((f"{pointer}/{escape_token(key)}/{escape_token(str(label))}", reason))
+                        found.append((f"{pointer}/{escape_token(key)}/{escape_token(str(label))}", reason, None))
                 continue
             if _is_secret_key(key) and _real_value(value, key):
-                found.append((f"{pointer}/{escape_token(key)}", f"a value for the credential-like key {key!r}"))
+                found.append((f"{pointer}/{escape_token(key)}", f"a value for the credential-like key {key!r}", None))
             elif isinstance(value, str):
-                reason = _value_reason(value)
-                if reason:
-                    found.append((f"{pointer}/{escape_token(key)}", reason))
+                _scan_string(value, f"{pointer}/{escape_token(key)}", found)
             elif isinstance(value, dict | list):
                 _scan(value, f"{pointer}/{escape_token(key)}", found)
     elif isinstance(data, list):
         for i, item in enumerate(data):
             if isinstance(item, str):
-                reason = _value_reason(item)
-                if reason:
-                    found.append((f"{pointer}/{i}", reason))
+                _scan_string(item, f"{pointer}/{i}", found)
             elif isinstance(item, dict | list):
                 _scan(item, f"{pointer}/{i}", found)
 
 
 #: The last fleetgen.yaml scanned and its hits: per-cluster runs check the same config once per cluster.
-_CONFIG_SCAN: list[tuple[object, tuple[tuple[str, str], ...]]] = []
+_CONFIG_SCAN: list[tuple[object, tuple[tuple[str, str, Embedded | None], ...]]] = []
 
 
-def _config_hits(config: object) -> tuple[tuple[str, str], ...]:
+def _config_hits(config: object) -> tuple[tuple[str, str, Embedded | None], ...]:
     """`scan_data` of fleetgen.yaml (as its model dumps), remembered for the last config object."""
     if _CONFIG_SCAN and _CONFIG_SCAN[0][0] is config:
         return _CONFIG_SCAN[0][1]
     hits = tuple(scan_data(config.model_dump(by_alias=True, exclude_none=True, mode="json")))  # type: ignore[attr-defined]
     _CONFIG_SCAN[:] = [(config, hits)]
     return hits
+
+
+def _embedded_position(pos: Position, embedded: Embedded, lines: list[str] | None) -> Position:
+    """Where an embedded assignment is in its file: its own line when the value is a literal block
+    scalar (`key: |`, its lines as written, starting on the line after `pos`), else `pos` (the
+    value's key: a folded or quoted value's lines are not the file's)."""
+    index, text = embedded
+    lineno = pos.line + 1 + index
+    if lines is not None and lineno <= len(lines) and lines[lineno - 1].strip() == text:
+        line = lines[lineno - 1]
+        return Position(pos.file, lineno, len(line) - len(line.lstrip()) + 1)
+    return pos
 
 
 class NoInlineCredentialsRule:
@@ -221,9 +288,21 @@ class NoInlineCredentialsRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per credential-looking value, once per file position."""
         seen: set[tuple[str, int, int]] = set()
+        fleet = ctx.fleet
+        texts: dict[str, list[str] | None] = {}
 
-        def emit(source: SourceMap, pointer: str, reason: str) -> Iterator[Finding]:
+        def file_lines(file: str) -> list[str] | None:
+            if file not in texts:
+                try:
+                    texts[file] = (fleet.root / file).read_text(encoding="utf-8").splitlines()
+                except (OSError, UnicodeDecodeError):
+                    texts[file] = None
+            return texts[file]
+
+        def emit(source: SourceMap, pointer: str, reason: str, embedded: Embedded | None) -> Iterator[Finding]:
             pos = source.lookup(pointer)
+            if embedded is not None:
+                pos = _embedded_position(pos, embedded, file_lines(pos.file))
             key = (pos.file, pos.line, pos.col)
             if key in seen:
                 return
@@ -232,19 +311,20 @@ class NoInlineCredentialsRule:
             yield Finding(self.id, self.severity, f"{path}: looks like an inline credential ({reason}); {_FIX}",
                           pos, pointer=pointer)
 
-        fleet = ctx.fleet
-        for pointer, reason in _config_hits(fleet.config):
-            yield from emit(fleet.config_source, pointer, reason)
+        for hit in _config_hits(fleet.config):
+            yield from emit(fleet.config_source, *hit)
         for cluster in fleet.clusters:
             data = cluster.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
-            for pointer, reason in scan_data(data):
-                yield from emit(cluster.source, pointer, reason)
+            for hit in scan_data(data):
+                yield from emit(cluster.source, *hit)
         for addon in fleet.addons:
-            for pointer, reason in scan_data(addon.addon.model_dump(by_alias=True, exclude_none=True, mode="json")):
-                yield from emit(addon.source, pointer, reason)
+            for hit in scan_data(addon.addon.model_dump(by_alias=True, exclude_none=True, mode="json")):
+                yield from emit(addon.source, *hit)
             folder = posixpath.dirname(addon.path)
             for name, content in addon.files.items():
-                yield from self._scan_file(posixpath.join(folder, name), content, emit)
+                path = posixpath.join(folder, name)
+                texts[path] = content.decode("utf-8", errors="replace").splitlines()
+                yield from self._scan_file(path, content, emit)
 
     def _scan_file(self, path: str, content: bytes, emit: Any) -> Iterator[Finding]:
         try:
@@ -253,8 +333,8 @@ class NoInlineCredentialsRule:
             yield from self._scan_text(path, content)
             return
         for doc in docs:
-            for pointer, reason in scan_data(doc.data):
-                yield from emit(doc.source, pointer, reason)
+            for hit in scan_data(doc.data):
+                yield from emit(doc.source, *hit)
 
     def _scan_text(self, path: str, content: bytes) -> Iterator[Finding]:
         text = content.decode("utf-8", errors="replace")

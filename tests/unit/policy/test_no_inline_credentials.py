@@ -93,13 +93,37 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
       "env": [{"name": "REDIS_PASSWORD", "value": "12345678"}, {"name": "API_TOKEN", "value": "/Xy9aB3kLmNoPqRsTuVwXyZaBcDeFgHi"}]},
      ["/metadata/annotations/example.com~1api-token", "/metadata/annotations/example.com~1password",
       "/env/0/value", "/env/1/value"]),
+    # settings inside embedded config files, scripts and flags
+    ({"data": {"app.ini": "[db]\nhost = db\npassword = Hunter2\n", "app.env": "LOG=debug\nexport API_TOKEN=9f8e7d6c5b4a\n",
+               "config.json": '{\n  "user": "app",\n  "clientSecret": "Xy7pQ2zR",\n}\n'},
+      "args": ["--db-password=Hunter2", "--log-level=debug"],
+      "command": ["sh", "-c", "set -e\nREDIS_PASSWORD='s3cr3t pw'\nexec redis\n"]},
+     ["/data/app.ini", "/data/app.env", "/data/config.json", "/args/0", "/command/2"]),
+    # ... but not placeholders, references, comments, prose or keys that are not credentials
+    ({"data": {"app.ini": "# password = Hunter2\npassword = ${DB_PASSWORD}\npassword_file = /run/secrets/db\n",
+               "run.sh": 'TOKEN="$1"\nPASSWORD=$DB_PASSWORD\nsecret = %(secret)s\nuse_token = true\n',
+               "notes": "Pass: skips the remaining rules\nToken: the bearer token sent\n"},
+      "args": ["--token-ttl=24h", "--secret-name=pve", "token=abc def"]}, []),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
         "url-password", "url-user-only", "url-password-without-user", "short-suffixes", "github-token-in-list", "bool-value", "token-as-label-value",
         "aws-key-as-pool-label-value", "external-secret-key-names", "traefik-secret-name", "vault-annotation-flag",
         "booleans-paths-numbers-names", "sealed-secret-ciphertext", "sops-ciphertext", "real-looking-values",
-        "token-format-in-annotation", "lowercase-passwords", "annotation-pin-and-base64-values"])
+        "token-format-in-annotation", "lowercase-passwords", "annotation-pin-and-base64-values",
+        "embedded-settings", "embedded-non-credentials"])
 def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
-    assert [pointer for pointer, _ in scan_data(data)] == hits
+    assert [pointer for pointer, *_ in scan_data(data)] == hits
+
+
+def test_no_inline_credentials_password_in_an_embedded_config_file_points_at_its_line(tmp_path: Path) -> None:
+    """Regression: a `password = ...` line inside a ConfigMap's embedded file went unreported."""
+    payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n"
+               "  app.ini: |\n    [db]\n    user = app\n    password = Hunter2\n"
+               '  quoted.json: "{\\n  \\"token\\": \\"9f8e7d6c5b4a\\"\\n}"\n')
+    found = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert [(str(f.position), f.pointer) for f in found] == [("crs/extras/payload.yaml:8:5", "/data/app.ini"),
+                                                             ("crs/extras/payload.yaml:9:3", "/data/quoted.json")]
+    assert "'password' set in line 3 of the value" in found[0].message
+    assert "Hunter2" not in found[0].message and "9f8e7d6c5b4a" not in found[1].message
 
 
 def test_no_inline_credentials_token_in_a_cluster_label_points_at_the_label(tmp_path: Path) -> None:
@@ -120,7 +144,7 @@ def test_no_inline_credentials_real_cni_manifests_pass(upstream: Path) -> None:
     for path in ("projectcalico/calico/v3.31.7/manifests/calico.yaml",
                  "kubernetes-sigs/cluster-api/v1.12.11/test/e2e/data/cni/kindnet/kindnet.yaml"):
         docs = load_yaml((upstream / path).read_bytes(), path, allow_empty=True)
-        assert [p for doc in docs for p, _ in scan_data(doc.data)] == [], path
+        assert [p for doc in docs for p, *_ in scan_data(doc.data)] == [], path
 
 
 def test_no_inline_credentials_same_default_reported_once() -> None:
