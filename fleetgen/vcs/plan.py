@@ -765,6 +765,12 @@ def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tu
         covered.add(id(o))
     rest = [o for o in objs if id(o) not in covered
             and not (o.action in (CREATE, DELETE) and o.name in templates)]
+    swap = _infrastructure_swap(name, rest, cluster_obj)
+    if swap is not None:
+        old, new = swap
+        changes.append(Change(DELETE, label, f"replace the infrastructure of {name}: {old.kind} {old.name} deleted, "
+                                             f"{new.kind} {new.name} created", f"replace {old.kind} {old.name} with {new.kind}"))
+        rest = [o for o in rest if o is not old and o is not new]
     if rest:
         sign = {CREATE: "+", DELETE: "-"}
         listing = ", ".join(f"{sign.get(o.action, '~')}{o.kind} {o.name}" for o in rest)
@@ -777,6 +783,17 @@ def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tu
         if _CLUSTER_RANK[ch.action] > _CLUSTER_RANK[action]:
             action = ch.action
     return action, tuple(changes)
+
+
+def _infrastructure_swap(name: str, objs: Sequence[ObjectChange],
+                         cluster_obj: ObjectChange | None) -> tuple[ObjectChange, ObjectChange] | None:
+    """(deleted, created) infrastructure cluster when the Cluster's `spec.infrastructureRef` now names
+    another kind (a hypervisor switch, `infrastructure-provider-change`); None otherwise."""
+    if cluster_obj is None or not any(f.path == ("spec", "infrastructureRef", "kind") for f in cluster_obj.fields):
+        return None
+    old = next((o for o in objs if o.action == DELETE and o.kind.endswith("Cluster") and o.name == name), None)
+    new = next((o for o in objs if o.action == CREATE and o.kind.endswith("Cluster") and o.name == name), None)
+    return (old, new) if old is not None and new is not None else None
 
 
 def group_changes(changes: Sequence[ObjectChange], base: Sequence[PlanObject],

@@ -69,3 +69,7 @@ def test_plan_shows_the_cluster_change_as_forbidden(rendered_repo: Path, cli: Cl
     assert re.search(r"rollout kv-demo/md-0: 3 machines replaced \(.*machine template kv-demo-md-0-[0-9a-f]{8} → "
                      r"kv-demo-md-0-[0-9a-f]{8}\)", result.stdout), result.stdout
     assert "(changed)" not in result.stdout
+    # the infrastructure cluster is replaced, not updated in place
+    assert ("replace the infrastructure of kv-demo: KubevirtCluster kv-demo deleted, ProxmoxCluster kv-demo created"
+            in result.stdout), result.stdout
+    assert "no machines replaced" not in result.stdout
