@@ -35,7 +35,8 @@ Classification rules (per object; a changed field is a JSON merge-patch path, li
                   KubeadmConfigTemplate spec, which the webhook allows but existing machines
                   do not pick up)
 
-A cluster's action is the strongest of its objects': forbidden > delete (its Cluster object) >
+A cluster's action is the strongest of its objects': forbidden > delete (its Cluster object, or
+its infrastructure cluster replaced by one of another kind: "replace the infrastructure of X") >
 create (its Cluster object) > rollout > scale (including an added or removed pool) > in-place.
 
 Source:
