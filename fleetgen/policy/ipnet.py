@@ -147,16 +147,48 @@ def parse_intervals(entries: Iterable[object]) -> list[IPInterval | None]:
     return [parse_interval(e) for e in entries]
 
 
-def address_count(entries: Iterable[object]) -> int | None:
-    """How many distinct addresses a pool's `addresses` entries (IPs, `a-b` ranges, CIDRs) hold.
+def allocatable_count(entries: Iterable[object], prefix: object, gateway: object) -> tuple[int, int] | None:
+    """How many addresses an in-cluster IPAM pool can hand out: (allocatable, written).
+
+    `written` is the size of the entries' union (IPs, `a-b` ranges, CIDRs; overlaps counted once);
+    `allocatable` leaves out what the pool never allocates
+    (`allocateReservedIPAddresses` unset, as CAPMOX creates its pools): the gateway, and the
+    network address (IPv4 and IPv6) and broadcast address (IPv4) of the pool's subnet
+    (`pool_network`), when the entries include them.
+
+    Source: kubernetes-sigs/cluster-api-ipam-provider-in-cluster v1.0.3
+    `internal/poolutil/pool.go` `PoolSpecToIPSet`, and its README ("The `gateway` will never be
+    allocated").
 
     Returns:
-        The size of their union (overlaps counted once), or None when an entry does not parse.
+        The two counts, or None when an entry does not parse.
     """
     intervals = parse_intervals(entries)
     if any(iv is None for iv in intervals):
         return None
-    return sum(iv.size for iv in merge(iv for iv in intervals if iv is not None))
+    pool = merge(iv for iv in intervals if iv is not None)
+    written = sum(iv.size for iv in pool)
+    reserved: list[IPInterval] = []
+    network = pool_network(pool, prefix) if isinstance(prefix, int) and not isinstance(prefix, bool) else None
+    if network is not None:
+        first = int(network.network_address)
+        reserved.append(IPInterval(network.version, first, first))
+        if network.version == 4:
+            last = int(network.broadcast_address)
+            reserved.append(IPInterval(4, last, last))
+    gw = parse_ip(gateway)
+    if gw is not None:
+        reserved.append(IPInterval(gw.version, int(gw), int(gw)))
+    return sum(iv.size for iv in subtract(pool, reserved)), written
+
+
+def describe_capacity(allocatable: int, written: int) -> str:
+    """`allocatable_count`'s figures for a message: "9 node addresses", or "9 allocatable node
+    addresses (11 in the range, less the gateway and the subnet's network and broadcast addresses)"."""
+    if allocatable == written:
+        return f"{written} node address{'es' if written != 1 else ''}"
+    return (f"{allocatable} allocatable node address{'es' if allocatable != 1 else ''} ({written} in the range, less "
+            "the gateway and the subnet's network and broadcast addresses)")
 
 
 def pool_network(intervals: Iterable[IPInterval | None], prefix: int) -> IPNetwork | None:

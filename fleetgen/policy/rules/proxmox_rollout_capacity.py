@@ -3,8 +3,9 @@
 Cluster API replaces machines by surging: the KubeadmControlPlane (maxSurge 1, fleetgen's and
 CAPI's default) and each MachineDeployment (maxSurge 1, maxUnavailable 0) first create a new
 Machine and delete an old one only once the new one is ready. On Proxmox every Machine needs an
-address from the cluster's IPAM pool; when the range has exactly as many addresses as the cluster
-has Machines, the first surging Machine never gets one, so a change that rolls machines (a new
+address from the cluster's IPAM pool; when the pool can allocate exactly as many addresses as the
+cluster has Machines (the gateway and the subnet's network and broadcast addresses are never
+allocated: `fleetgen.policy.ipnet.allocatable_count`), the first surging Machine never gets one, so a change that rolls machines (a new
 Kubernetes version, a changed machine template or bootstrap config) stalls forever, without an
 error anywhere. With one spare address the rollout proceeds, one Machine at a time.
 
@@ -42,7 +43,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.ipnet import address_count
+from fleetgen.policy.ipnet import allocatable_count, describe_capacity
 from fleetgen.policy.objects import (
     cluster_name_of,
     get,
@@ -78,9 +79,12 @@ class ProxmoxRolloutCapacityRule:
             if identity(pxc) not in old_index:
                 continue  # (a new cluster: nothing rolls)
             entries = get(pxc.manifest, "/spec/ipv4Config/addresses")
-            addresses = address_count(entries) if isinstance(entries, list) and entries else None
-            if addresses is None:
+            counted = (allocatable_count(entries, get(pxc.manifest, "/spec/ipv4Config/prefix"),
+                                         get(pxc.manifest, "/spec/ipv4Config/gateway"))
+                       if isinstance(entries, list) and entries else None)
+            if counted is None:
                 continue
+            addresses, written = counted
             namespace, cluster = pxc.ref.namespace, cluster_name_of(pxc) or pxc.ref.name
             machines = machine_count(ctx.rendered, namespace, cluster)
             if addresses != machines:
@@ -88,9 +92,9 @@ class ProxmoxRolloutCapacityRule:
             rolling = self._rolling(ctx, old_index, namespace, cluster)
             if rolling:
                 yield object_finding(self, ctx, file, pxc, "/spec/ipv4Config/addresses",
-                                     f"this change rolls out {', '.join(rolling)}, but the {addresses} node addresses are "
-                                     f"all held by the {machines} Machines: the first new Machine never gets one and the "
-                                     "rollout stalls",
+                                     f"this change rolls out {', '.join(rolling)}, but the "
+                                     f"{describe_capacity(addresses, written)} are all held by the {machines} Machines: "
+                                     "the first new Machine never gets one and the rollout stalls",
                                      hint="add at least one address to the range (one per Machine surging at once)")
 
     @staticmethod

@@ -8,6 +8,7 @@ import pytest
 
 from fleetgen.policy.ipnet import (
     IPInterval,
+    allocatable_count,
     merge,
     parse_cidr,
     parse_interval,
@@ -80,3 +81,19 @@ def test_parse_cidr_requires_slash_and_allows_host_bits() -> None:
     assert str(parse_cidr("10.1.2.3/16")) == "10.1.0.0/16"
     assert parse_cidr("10.1.2.3") is None
     assert parse_cidr("10.1.2.3/40") is None
+
+
+@pytest.mark.parametrize(("entries", "prefix", "gateway", "counts"), [
+    (["10.10.10.10-10.10.10.20"], 24, "10.10.10.1", (11, 11)),
+    (["10.10.10.1-10.10.10.20"], 24, "10.10.10.1", (19, 20)),           # the gateway
+    (["10.10.10.0-10.10.10.2"], 24, "10.10.10.1", (1, 3)),              # network address and gateway
+    (["10.10.10.250-10.10.10.255"], 24, "10.10.10.1", (5, 6)),          # broadcast address
+    (["10.10.10.0/24"], 24, "10.10.10.1", (253, 256)),
+    (["10.10.10.10-10.10.10.12", "10.10.10.11"], 24, "10.10.10.1", (3, 3)),  # overlaps counted once
+    (["fd00::-fd00::3"], 64, "fd00::1", (2, 4)),                        # IPv6: the first address and the gateway
+    (["10.10.10.10", "nonsense"], 24, "10.10.10.1", None),
+], ids=["outside", "gateway", "network", "broadcast", "cidr", "overlap", "ipv6", "unparsable"])
+def test_allocatable_count_leaves_out_what_the_in_cluster_ipam_pool_never_allocates(
+        entries: list[str], prefix: int, gateway: str, counts: tuple[int, int] | None) -> None:
+    """Mirrors cluster-api-ipam-provider-in-cluster v1.0.3 `PoolSpecToIPSet` (allocateReservedIPAddresses unset)."""
+    assert allocatable_count(entries, prefix, gateway) == counts
