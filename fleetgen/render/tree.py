@@ -29,11 +29,13 @@ from fleetgen.render.gitops import is_capi_cluster, mark_objects, render_agent_f
 from fleetgen.render.layout import (
     ADDON_FILE,
     CLUSTER_FILE,
+    CLUSTERS_DIR,
     FLEET_BUNDLE_FILE,
     NAMESPACES_DIR,
     NAMESPACES_FILE,
     Bundle,
     addon_dir,
+    addons_namespace_dir,
     cluster_dir,
     cluster_key,
     data_file,
@@ -172,13 +174,38 @@ def assemble_fleet(fleet: Fleet, clusters: Sequence[tuple[LoadedCluster, Sequenc
     files.sort(key=lambda f: f.path)
     bad = forbidden_dirs(f.path for f in files) if agent == "fleet" else []
     if bad:
-        dirs = ", ".join(f"{config.output_dir}/{d}/" for d in bad)
-        findings.append(Finding(
-            RULE_LAYOUT, Severity.ERROR,
-            f"the output would contain a directory named 'templates' ({dirs}), which Fleet Helm-renders; "
-            "rename the namespace, cluster or addon that produces it",
-            fleet.config_source.lookup("/outputDir")))
+        findings.extend(_layout_findings(fleet, bad))
     return RenderResult(tuple(files), tuple(sorted(c.name for c in fleet.clusters)), tuple(findings))
+
+
+def _layout_findings(fleet: Fleet, bad: list[str]) -> list[Finding]:
+    """One `output-layout` error per forbidden directory (`forbidden_dirs`), at the field that names
+    it: a cluster's `metadata.namespace` (`clusters/templates/`, `addons/templates/`; each spec
+    in that namespace) or `metadata.name` (`clusters/<ns>/templates/`), an addon's
+    `metadata.name` (`addons/<ns>/templates/`), else fleetgen.yaml's `outputDir`."""
+    producers: dict[str, list[tuple[SourceMap, str]]] = {}
+    for c in fleet.clusters:
+        for directory in (f"{CLUSTERS_DIR}/{c.namespace}", addons_namespace_dir(c.namespace)):
+            producers.setdefault(directory, []).append((c.source, "/metadata/namespace"))
+        producers.setdefault(cluster_dir(c.namespace, c.name), []).append((c.source, "/metadata/name"))
+    for a in fleet.addons:
+        for c in fleet.clusters:
+            producers.setdefault(addon_dir(c.namespace, a.name), []).append((a.source, "/metadata/name"))
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+    for directory in bad:
+        shown = f"{fleet.config.output_dir}/{directory}/"
+        for source, pointer in producers.get(directory) or [(fleet.config_source, "/outputDir")]:
+            position = source.lookup(pointer)
+            if (position.file, position.line, position.col) in seen:
+                continue
+            seen.add((position.file, position.line, position.col))
+            field = pointer.strip("/").replace("/", ".")
+            findings.append(Finding(
+                RULE_LAYOUT, Severity.ERROR,
+                f"{field}: the output would contain a directory named 'templates' ({shown}), which Fleet "
+                "Helm-renders; choose another name", position, pointer=pointer))
+    return findings
 
 
 def render_fleet(fleet: Fleet) -> RenderResult:

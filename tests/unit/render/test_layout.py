@@ -150,3 +150,22 @@ def test_namespace_named_templates_is_refused_for_fleet(tmp_path: Path, agent: s
     assert findings == []
     result = render_fleet(fleet)
     assert [f.rule_id for f in result.findings] == expected
+    if expected:  # at the namespace's line in fleetgen.yaml's defaults, which every spec inherits
+        assert [(f.position.file, f.pointer) for f in result.findings] == [("fleetgen.yaml", "/metadata/namespace")]
+
+
+def test_cluster_or_addon_named_templates_is_reported_at_its_name(tmp_path: Path) -> None:
+    """Regression: the finding pointed at fleetgen.yaml:2:1, not at the spec that names the directory."""
+    root = copy_example(tmp_path / "f", agent="fleet")
+    spec = root / "clusters/kubevirt/kv-demo.yaml"
+    spec.write_text(spec.read_text().replace("name: kv-demo", "name: templates"))
+    (root / "crs/calico").rename(root / "crs/templates")
+    addon = root / "crs/templates/addon.yaml"
+    addon.write_text(addon.read_text().replace("name: calico", "name: templates"))
+    fleet, findings = load_fleet(root)
+    assert findings == []
+    result = render_fleet(fleet)
+    assert sorted((str(f.position), f.message.split(":")[0]) for f in result.findings) == [
+        ("clusters/kubevirt/kv-demo.yaml:5:3", "metadata.name"), ("crs/templates/addon.yaml:6:3", "metadata.name")]
+    assert all("fleet/addons/clusters/templates/" in f.message or "fleet/clusters/clusters/templates/" in f.message
+               for f in result.findings)
