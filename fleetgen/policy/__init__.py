@@ -71,6 +71,7 @@ from fleetgen.policy.rules import (
     proxmox_rollout_capacity,
     proxmox_vip_in_range,
     unique_pool_names,
+    worker_taints,
     worker_version_skew,
 )
 
@@ -96,6 +97,7 @@ RULES: tuple[Rule, ...] = (
     proxmox_pool_capacity.RULE,
     autoscaling_bounds.RULE,
     kubelet_node_labels.RULE,
+    worker_taints.RULE,
     no_inline_credentials.RULE,
     kubevirt_image_version.RULE,
     k8s_version_supported.RULE,
