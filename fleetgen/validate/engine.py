@@ -63,7 +63,7 @@ def check_objects(rendered: RenderResult, *, registry: SchemaRegistry, output_di
             violations = registry.validate(obj.manifest)
         except SchemaNotFoundError as err:
             findings.append(Finding("schema-missing", Severity.ERROR,
-                                    f"{ref.kind} {ref.name}: {err}; run `fleetgen schemas sync`",
+                                    f"{ref.kind} {ref.name}: {err}",
                                     obj.spec_position(""), object=ref, rendered=where))
             continue
         for v in violations:

@@ -28,6 +28,16 @@ def test_init_scaffolds_a_fleet_repository(tmp_path: Path, cli) -> None:
     assert load_sources(target) == PINNED
 
 
+def test_validate_before_sync_says_once_per_finding_to_sync(tmp_path: Path, cli) -> None:
+    """Regression: each schema-missing message ended with the advice to sync twice."""
+    target = tmp_path / "my-fleet"
+    assert cli("init", str(target)).exit_code == 0
+    result = cli("--repo", str(target), "validate")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    missing = [line for line in result.stdout.splitlines() if "[schema-missing]" in line]
+    assert missing and all(line.count("fleetgen schemas sync") == 1 for line in missing), missing
+
+
 def test_init_defaults_to_the_repo_directory(tmp_path: Path, cli) -> None:
     result = cli("--repo", str(tmp_path), "init")
     assert result.exit_code == 0
