@@ -25,7 +25,9 @@ Rules (all positioned at the payload file, line and column of the offending fiel
   label key or value, a bad annotation key, annotations over 262144 bytes in total, a namespace that
   is not a DNS-1123 label (namespaced kinds only: a cluster-scoped object's namespace is dropped), or a name its kind does not allow (a DNS-1123 subdomain for most kinds and
   for custom resources, a DNS-1123 label for a Namespace, a DNS-1035 label for a Service, a path
-  segment for RBAC kinds: `system:controller:foo` is fine; `fleetgen.validate.names`).
+  segment for RBAC kinds: `system:controller:foo` is fine; `fleetgen.validate.names`), or is an
+  apps/v1 Deployment, DaemonSet, StatefulSet or ReplicaSet whose `spec.selector` is empty or does
+  not select its Pod template's labels (`_workload_selector`).
 * `addon-schema` (info): a kind from a non-built-in group (a CRD instance such as
   `operator.tigera.io/v1 Installation`) whose CRD no addon ships: it is not checked, and its CRD must
   already exist in the workload cluster. When some addon ships the CRD, nothing is reported. A kind
@@ -61,7 +63,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fleetgen.findings import Finding, ObjectRef, Position, Severity
-from fleetgen.policy.labels import label_key_errors, label_value_errors
+from fleetgen.policy.labels import (
+    format_selector,
+    label_key_errors,
+    label_value_errors,
+    selector_errors,
+    selector_is_empty,
+    selector_matches,
+)
 from fleetgen.render.crs import is_json_list, json_list_finding
 from fleetgen.sourcemap import SourceMap, escape_token
 from fleetgen.spec.load import Fleet, LoadedAddon
@@ -356,6 +365,41 @@ def _object_name(doc: Document) -> list[Finding]:
                     doc.source.lookup("/metadata/name"), pointer="/metadata/name", object=_ref(obj))]
 
 
+#: apps/v1 workload kinds whose `spec.selector` must select their own Pod template.
+_WORKLOAD_KINDS = frozenset({"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet"})
+
+
+def _workload_selector(doc: Document) -> list[Finding]:
+    """An apps/v1 Deployment, DaemonSet, StatefulSet or ReplicaSet whose `spec.selector` is empty
+    or does not select `spec.template.metadata.labels` -> one `addon-schema` error.
+
+    Source:
+        kubernetes/kubernetes pkg/apis/apps/validation/validation.go (`ValidateDeploymentSpec`,
+        `ValidateDaemonSetSpec`, `ValidateStatefulSetSpec`, `ValidateReplicaSetSpec`): "empty
+        selector is invalid for deployment", "`selector` does not match template `labels`". The API
+        server rejects the object, so the ClusterResourceSet fails. A selector that does not parse
+        is reported by the core schema or not at all (a wrong type); this checks only mappings.
+    """
+    obj = doc.data
+    if obj.get("apiVersion") != "apps/v1" or obj.get("kind") not in _WORKLOAD_KINDS:
+        return []
+    spec = _mapping(obj.get("spec"))
+    selector, template = spec.get("selector"), _mapping(spec.get("template"))
+    labels = _mapping(template.get("metadata")).get("labels")
+    if not isinstance(selector, dict) or (labels is not None and not isinstance(labels, dict)) or selector_errors(selector):
+        return []
+    if selector_is_empty(selector):
+        text, pointer = f"spec.selector: empty selector is invalid for {obj['kind'].lower()}", "/spec/selector"
+    elif not selector_matches(selector, {str(k): str(v) for k, v in (labels or {}).items()}):
+        text = (f"spec.template.metadata.labels: `selector` does not match template `labels` (selector "
+                f"{format_selector(selector)!r}); the Pods would not belong to the {obj['kind']}")
+        pointer = "/spec/template/metadata/labels" if labels is not None else "/spec/selector"
+    else:
+        return []
+    return [Finding(RULE_SCHEMA, Severity.ERROR, f"{_label(obj)}: {text}", doc.source.lookup(pointer),
+                    pointer=pointer, object=_ref(obj))]
+
+
 def _secret(doc: Document, file: str) -> Finding | None:
     """A v1 Secret carrying values -> `no-inline-secrets`."""
     obj = doc.data
@@ -421,6 +465,7 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
             out.extend(_identity(doc, index, file))
             out.extend(_object_meta(doc, cluster_scoped=_cluster_scoped(obj, crds)))
             out.extend(_object_name(doc))
+            out.extend(_workload_selector(doc))
             secret = _secret(doc, file)
             if secret is not None:
                 out.append(secret)

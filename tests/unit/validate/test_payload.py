@@ -580,3 +580,37 @@ def test_check_payloads_namespace_of_cluster_scoped_kinds_is_not_checked(tmp_pat
     findings = [f for f in check_payloads(fleet) if f.severity.value == "error"]
     assert triples(findings) == [("crs/scope/objects.yaml", 18, 3, "addon-schema", "error")]  # the Role only
     assert "metadata.namespace 'Not_A_Label': must be a DNS-1123 label" in findings[0].message
+
+
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: agent, namespace: kube-system}}
+spec:
+  selector: {selector}
+  template:
+    metadata:
+      labels: {{app: agent, tier: node}}
+    spec:
+      containers: [{{name: agent, image: registry.example.com/agent:1.0}}]
+"""
+
+
+def test_check_payloads_workload_selector_must_select_its_pod_template(tmp_path: Path) -> None:
+    """The API server's apps/v1 validation: a selector that does not select the template's labels, or an
+    empty one, rejects the object (and so fails the ClusterResourceSet)."""
+    files = {
+        "mismatch.yaml": WORKLOAD.format(kind="Deployment", selector="{matchLabels: {app: agnet}}"),
+        "empty.yaml": WORKLOAD.format(kind="DaemonSet", selector="{}"),
+        "expression.yaml": WORKLOAD.format(kind="StatefulSet", selector="{matchExpressions: [{key: tier, operator: In, values: [edge]}]}"),
+        "ok.yaml": WORKLOAD.format(kind="Deployment", selector="{matchLabels: {app: agent}, matchExpressions: [{key: tier, operator: Exists}]}"),
+    }
+    fleet = make_fleet(tmp_path, {"agent": files})
+    findings = [f for f in check_payloads(fleet) if f.severity is Severity.ERROR]
+    assert [(f.position.file, f.position.line, f.pointer) for f in findings] == [
+        ("crs/agent/empty.yaml", 5, "/spec/selector"),
+        ("crs/agent/expression.yaml", 8, "/spec/template/metadata/labels"),
+        ("crs/agent/mismatch.yaml", 8, "/spec/template/metadata/labels"),
+    ]
+    assert "empty selector is invalid for daemonset" in findings[0].message
+    assert "`selector` does not match template `labels` (selector 'app=agnet')" in findings[2].message
