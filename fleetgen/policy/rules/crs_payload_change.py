@@ -8,7 +8,9 @@ applies a resource again once it reached a cluster. So, compared with the base r
   from now on; the clusters it already reached keep the old objects (a warning: switch the addon
   to `Reconcile`, or roll the change out by other means);
 * a payload file removed from an addon (either strategy) leaves its objects in every cluster it
-  reached (a warning: delete them in the workload clusters if they must go).
+  reached (a warning: delete them in the workload clusters if they must go); so does an object
+  removed from a payload file of a `Reconcile` addon, unless another payload of its namespace
+  now ships it (under ApplyOnce the changed file is the warning).
 
 Compares the addon ConfigMaps and Secrets that keep their name (a strategy or selector change
 renames them with their ClusterResourceSet, which then applies everything again); skipped when
@@ -64,12 +66,22 @@ class CrsPayloadChangeRule:
                 if isinstance(ref, dict):
                     strategies[(str(ref.get("kind", "")), crs.ref.namespace, str(ref.get("name", "")))] = strategy
         shipped: set[tuple[str, str]] = set()  # (namespace, payload key) of every payload now, for moved parts
+        shipped_docs: dict[str, list[str]] = {}  # namespace -> every payload's content now
         for _, obj in objects_of_kind(ctx.rendered, "ConfigMap", "Secret", group=""):
             if (obj.ref.kind, obj.ref.namespace, obj.ref.name) in strategies:
                 for field in ("data", "stringData"):
                     values = get(obj.manifest, f"/{field}")
                     if isinstance(values, dict):
                         shipped.update((obj.ref.namespace, str(k)) for k in values)
+                        shipped_docs.setdefault(obj.ref.namespace, []).extend(v for v in values.values() if isinstance(v, str))
+        objects_now: dict[str, set[tuple[str, str, str, str]]] = {}
+
+        def shipped_objects(namespace: str) -> set[tuple[str, str, str, str]]:
+            """Identities of the objects all payloads in `namespace` ship now (an object moved to another file is not gone)."""
+            if namespace not in objects_now:
+                objects_now[namespace] = {o for text in shipped_docs.get(namespace, []) for o in _identities(text)}
+            return objects_now[namespace]
+
         for t in transitions(ctx, "ConfigMap", "Secret", group=""):
             strategy = strategies.get((t.new.ref.kind, t.new.ref.namespace, t.new.ref.name))
             if strategy is None:
@@ -84,12 +96,42 @@ class CrsPayloadChangeRule:
                                      "applied, so its objects stay in every workload cluster it reached",
                                      hint="delete those objects in the workload clusters if they must go")
             if strategy != "ApplyOnce":
+                for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
+                    gone = [o for o in _identities(old[key]) if o not in shipped_objects(t.new.ref.namespace)]
+                    if gone:
+                        listed = ", ".join(f"{kind} {name}" for _, kind, _, name in gone[:5])
+                        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+                        yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
+                                             f"{listed}{more} removed from {key}; a ClusterResourceSet never deletes what "
+                                             "it applied, so those objects stay in every workload cluster it reached",
+                                             hint="delete those objects in the workload clusters if they must go")
                 continue
             for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
                 yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
                                      f"{key} changed, but the addon's strategy is ApplyOnce: the clusters it already "
                                      "reached keep the old objects, only clusters it selects from now on get the new ones",
                                      hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
+
+
+def _identities(text: str) -> list[tuple[str, str, str, str]]:
+    """(API group, kind, namespace, name) of each object in a payload (YAML documents or a JSON list),
+    in order; [] when it does not parse (the payload checks report that). The group, not the
+    apiVersion: an object moved to another version of its API is the same object."""
+    import yaml
+
+    try:
+        docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError:
+        return []
+    if len(docs) == 1 and isinstance(docs[0], list):
+        docs = docs[0]
+    out = []
+    for doc in docs:
+        if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
+            meta = doc["metadata"]
+            group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+            out.append((group, str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))))
+    return out
 
 
 RULE = CrsPayloadChangeRule()
