@@ -40,6 +40,7 @@ from fleetgen.policy.rules import (
     cidr_overlap,
     cluster_immutable,
     cluster_network_change,
+    cluster_removed,
     cluster_webhook,
     cni_addon_missing,
     control_plane_endpoint_change,
@@ -123,6 +124,7 @@ RULES: tuple[Rule, ...] = (
     crs_payload_change.RULE,
     cluster_network_change.RULE,
     proxmox_rollout_capacity.RULE,
+    cluster_removed.RULE,
     # fleet-wide
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,

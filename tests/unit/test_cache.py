@@ -259,7 +259,7 @@ def test_every_rule_declares_its_scope() -> None:
     assert {r.id for r in RULES if rule_scope(r) == "transition"} == {
         "immutable-template", "kcp-immutable-fields", "k8s-upgrade-skip", "crs-immutable", "cluster-immutable",
         "ip-pool-shrink", "control-plane-endpoint-change", "crs-payload-change", "cluster-network-change", "proxmox-rollout-capacity",
-        "infrastructure-provider-change"}
+        "infrastructure-provider-change", "cluster-removed"}
 
 
 def test_rules_run_per_cluster_give_the_findings_of_the_whole_fleet(tmp_path: Path) -> None:

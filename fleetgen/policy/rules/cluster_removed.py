@@ -1,0 +1,95 @@
+"""cluster-removed: a change that removes a running cluster, or moves it to another namespace, says so.
+
+The management cluster knows a workload cluster by its CAPI Cluster's namespace and name. A spec
+deleted, renamed, or moved to another namespace (its own `metadata.namespace`, or the
+`defaults.metadata.namespace` of fleetgen.yaml for every spec that inherits it) removes that
+Cluster's files from git. Then the GitOps agent either prunes them, and Cluster API deletes the
+workload cluster and its machines, or (Fleet with `GitRepo.spec.keepResources: true`) keeps them,
+and the cluster keeps running unmanaged by git. A namespace move also creates a second cluster
+from scratch, with the same name and, on Proxmox, the same node addresses and VIP as the one that
+keeps running or is being deleted. `render` refuses to remove cluster output without
+`--allow-delete` and `plan` shows a DELETE; this rule says it where CI runs `validate --base`.
+
+Compares the (namespace, name) of every cluster with the base revision's; skipped without a base.
+
+Severity: warning for a rename or a namespace move (an edit of one field that deletes a running
+cluster); info for a deleted spec file (a deliberate removal, which `render --allow-delete` and
+`plan` already gate; shown with `-v`).
+
+Source:
+    kubernetes-sigs/cluster-api v1.12.11, docs/book/src/user/concepts.md (a Cluster is identified by
+    namespace and name; deleting it deletes its machines); rancher/fleet v0.16.1 `keepResources`
+    (`internal/helmdeployer/delete.go`); FIELD.md §4.5.
+
+Failing example (base revision: `metadata: {name: kv-demo, namespace: clusters}`)::
+
+    metadata: {name: kv-demo, namespace: workload}
+
+Passing example (the same spec, only scaled)::
+
+    metadata: {name: kv-demo, namespace: clusters}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleetgen.findings import Finding, Severity
+from fleetgen.policy.base import PolicyContext
+from fleetgen.policy.emit import spec_finding
+from fleetgen.policy.objects import get, objects_of_kind
+
+FLEET_GROUP = "fleet.cattle.io"
+
+
+def _fate(ctx: PolicyContext, namespace: str, name: str) -> str:
+    """What happens to the removed Cluster on the management cluster, by the base's GitOps agent settings."""
+    assert ctx.base is not None
+    kept = any(get(repo.manifest, "/spec/keepResources") is True
+               for _, repo in objects_of_kind(ctx.base.rendered, "GitRepo", group=FLEET_GROUP))
+    if kept:
+        return ("Fleet keeps what a removed bundle deployed (GitRepo keepResources: true), so it keeps running, "
+                f"no longer managed from git; delete it with `kubectl delete cluster -n {namespace} {name}` if it must go")
+    return "the GitOps agent prunes its objects, and Cluster API deletes the workload cluster and its machines"
+
+
+class ClusterRemovedRule:
+    """Clusters of the base revision that the change removes or moves to another namespace."""
+
+    id = "cluster-removed"
+    severity = Severity.WARNING
+    summary = "a change that removes a running cluster (deleted, renamed or moved to another namespace) is reported"
+    scope = "transition"
+
+    def check(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """Yield one warning per base cluster missing from the working tree, at the spec that replaced it
+        (same file or same name), else at the base spec's `metadata.name`."""
+        if ctx.base is None:
+            return
+        now = {(c.namespace, c.name): c for c in ctx.fleet.clusters}
+        for old in ctx.base.fleet.clusters:
+            if (old.namespace, old.name) in now:
+                continue
+            fate = _fate(ctx, old.namespace, old.name)
+            moved = next((c for c in ctx.fleet.clusters if c.name == old.name), None)
+            if moved is not None:
+                yield spec_finding(self, moved.source, "/metadata/namespace",
+                                   f"cluster {old.name} moves from namespace {old.namespace} to {moved.namespace}: the "
+                                   f"management cluster sees a new cluster; the one in {old.namespace} loses its "
+                                   f"files: {fate}",
+                                   hint="keep the namespace of a running cluster")
+                continue
+            renamed = next((c for c in ctx.fleet.clusters if c.path == old.path), None)
+            if renamed is not None:
+                yield spec_finding(self, renamed.source, "/metadata/name",
+                                   f"renamed from {old.name}: cluster {old.name} (namespace {old.namespace}) is removed "
+                                   f"and {renamed.name} created from scratch; {fate}",
+                                   hint="keep the name of a running cluster")
+                continue
+            yield spec_finding(self, old.source, "/metadata/name",
+                               f"cluster {old.name} (namespace {old.namespace}) is removed by this change (its spec "
+                               f"{old.path} is gone): {fate}", severity=Severity.INFO,
+                               hint="restore the spec if the cluster must stay")
+
+
+RULE = ClusterRemovedRule()

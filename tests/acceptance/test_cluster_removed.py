@@ -1,0 +1,49 @@
+"""`validate --base` on a change that removes a running cluster: a rename or a namespace move (one edited
+field that deletes a cluster) is a warning at that field; a deleted spec file is an info (shown with -v)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Cli = Callable[..., Any]
+KV_SPEC = "clusters/kubevirt/kv-demo.yaml"
+
+
+def _validate(cli: Cli, root: Path, *args: str) -> list[dict[str, Any]]:
+    result = cli("--repo", str(root), "validate", "--base", "HEAD", "--format", "json", *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "cluster-removed"]
+
+
+def test_rename_of_a_running_cluster_is_a_warning_at_its_name(rendered_repo: Path, cli: Cli) -> None:
+    spec = rendered_repo / KV_SPEC
+    spec.write_text(spec.read_text().replace("  name: kv-demo\n", "  name: kv-demo-2\n"))
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "kv-demo").exit_code == 0
+    [finding] = _validate(cli, rendered_repo)
+    assert (finding["file"], finding["line"], finding["severity"]) == (KV_SPEC, 5, "warning")
+    assert "renamed from kv-demo" in finding["message"] and "keepResources: true" in finding["message"]
+
+
+def test_namespace_move_from_defaults_is_a_warning_per_cluster_at_fleetgen_yaml(rendered_repo: Path, cli: Cli) -> None:
+    config = rendered_repo / "fleetgen.yaml"
+    text = config.read_text()
+    assert text.count("namespace: clusters") == 1
+    config.write_text(text.replace("namespace: clusters", "namespace: workload"))
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "kv-demo",
+               "--allow-delete", "pve-demo").exit_code == 0
+    found = _validate(cli, rendered_repo)
+    assert [(f["file"], f["severity"]) for f in found] == [("fleetgen.yaml", "warning")] * 2
+    assert all("moves from namespace clusters to workload" in f["message"] for f in found)
+
+
+def test_deleted_spec_is_an_info_shown_with_verbose(rendered_repo: Path, cli: Cli) -> None:
+    subprocess.run(["git", "rm", "-q", KV_SPEC], cwd=rendered_repo, check=True)
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "kv-demo").exit_code == 0
+    assert _validate(cli, rendered_repo) == []
+    [finding] = _validate(cli, rendered_repo, "-v")
+    assert (finding["file"], finding["severity"]) == (KV_SPEC, "info")
+    assert "is removed by this change" in finding["message"]
