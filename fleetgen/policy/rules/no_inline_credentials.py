@@ -109,7 +109,7 @@ _NOT_A_CREDENTIAL = re.compile(
 _NAME = re.compile(r"^[a-z]+(?:[-._][a-z]+)*$")
 #: A line of an embedded config file or script that sets a key: `key = value` (INI, TOML),
 #: `KEY=value` and `export KEY=value` (.env, shell), `--key=value` (a flag), `"key": "value"`
-#: (JSON) and `key: value` (YAML; `_COLON` lines only, in multi-line values).
+#: (JSON) and `key: value` (YAML; only in multi-line values).
 _ASSIGNMENT = re.compile(
     r"""^\s*(?:export\s+|--?)?(?P<q>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P=q)\s*(?P<op>=|:(?!//))\s*(?P<value>.*?)[\s,;]*$""")
 #: Placeholders of embedded files on top of `_PLACEHOLDER`: a shell variable (`$VAR`, `$1`), a Python `%(name)s`.
