@@ -14,21 +14,24 @@ What is reported (the value itself is never printed):
   separator: `DB_PASS`, `smtp-pwd`) with a string value,
   and env-style `{name: PROXMOX_TOKEN, value: ...}` pairs, unless the value cannot be a
   credential: empty, a placeholder (`${VAR}`, `{{ .Values.x }}`, `<token>`), a boolean or null
-  word (`"true"`, `off`), a number of up to 6 digits, a path (`/var/run/secrets/token`), SOPS
-  ciphertext (`ENC[...]`), or, under a field that names a Secret or a key in one (`secret`,
-  `secretKey`, `existingSecret`; not an UPPER_CASE env name), a name: lowercase words joined by
+  word (`"true"`, `off`), a number of up to 6 digits, a path (`/var/run/secrets/token`), SOPS or
+  Jasypt ciphertext (`ENC[...]`, `ENC(...)`), a mask (`********`), or, under a field that names
+  a Secret or a key in one (`secret`, `secretKey`, `existingSecret`; not an UPPER_CASE env
+  name), a name: lowercase words joined by
   `-`, `.` or `_` (an ExternalSecret's `secretKey: password`, a Traefik `basicAuth.secret:
   dashboard-users`: references, the pattern this rule asks for); `password: changeme` is still
   reported; values under `encryptedData` (Sealed Secrets ciphertext) are skipped;
 * the same inside a string value that embeds a config file or a script (a ConfigMap's `app.ini`,
-  a `.env`, a JSON config, an `sh -c` script, a `--db-password=...` flag): a line `key = value`,
-  `KEY=value`, `export KEY=value`, `"key": "value"` or, in a multi-line value, `key: value`, with a
-  credential-like key and a value that may be a credential (as above; shell variables `$VAR` and
-  `%(name)s` interpolations are placeholders too; an unquoted value with a space is prose, as in a
-  CRD's description); comment lines (`#`, `;`, `//`) are skipped. Such
+  a `.env`, a JSON config, an `.npmrc`, an `sh -c` script): a line `key = value`, `KEY=value`,
+  `export KEY=value`, `"key": "value"` or, in a multi-line value, `key: value`, and a `key=value`
+  word anywhere in a line (`--db-password=...`), with a credential-like key and a value that may be
+  a credential (as above, after removing quotes or a trailing `# comment`); references pass:
+  variables (`$VAR`, `${VAR}`, Grafana's `$__file{...}`, Argo CD's `$oidc.clientSecret`),
+  `%(name)s`, code that reads a value (`os.environ["X"]`, `var.db_password`); an unquoted value
+  with a space is prose (a CRD's description); comment lines (`#`, `;`, `// `) are skipped. Such
   a finding points at the line inside a literal block scalar (`|`), else at the value's key;
 * a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
-* a URL with a password (`https://user:pass@host/...`);
+* a URL with a password (`https://user:pass@host/...`; not a placeholder: `postgres://app:${DB_PASSWORD}@db`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
   `xox?-...`, Proxmox `PVEAPIToken=...`, JWTs), label values included (a label key such as
   `vault.io/secret` is not itself a finding).
@@ -83,7 +86,7 @@ _KEY_SEPARATORS = re.compile(r"[-_. ]")
 _PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^<>]*>)\s*$")
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a PEM private-key block"),
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@[^\s]"), "a URL with a password in it"),
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?!\$|\{\{)[^/\s@]+@[^\s]"), "a URL with a password in it"),
     (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
     (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
@@ -103,18 +106,32 @@ _NOT_A_CREDENTIAL = re.compile(
     r"^(?:(?i:true|false|yes|no|on|off|null|none|enabled|disabled)"  # boolean and null words
     r"|[+-]?\d{1,6}(?:\.\d+)?"                                      # counts, ports, TTLs (not a long PIN)
     r"|(?:/[a-z0-9_.-]+){2,}/?|(?:\./|~/)[a-z0-9_./-]+"               # paths (lowercase segments, not base64)
-    r"|ENC\[.*\])$",                                                 # SOPS ciphertext
+    r"|ENC\[.*\]|ENC\(.*\)"                                           # SOPS, Jasypt ciphertext
+    r"|\*+)$",                                                       # a masked value (********)
     re.DOTALL)
 #: A Kubernetes object or key name: what a reference-style key (`_reference_key`) holds.
 _NAME = re.compile(r"^[a-z]+(?:[-._][a-z]+)*$")
 #: A line of an embedded config file or script that sets a key: `key = value` (INI, TOML),
-#: `KEY=value` and `export KEY=value` (.env, shell), `--key=value` (a flag), `"key": "value"`
-#: (JSON) and `key: value` (YAML; only in multi-line values).
+#: `KEY=value` and `export KEY=value` (.env, shell), `"key": "value"` (JSON) and `key: value`
+#: (YAML; only in multi-line values).
 _ASSIGNMENT = re.compile(
-    r"""^\s*(?:export\s+|--?)?(?P<q>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P=q)\s*(?P<op>=|:(?!//))\s*(?P<value>.*?)[\s,;]*$""")
-#: Placeholders of embedded files on top of `_PLACEHOLDER`: a shell variable (`$VAR`, `$1`), a Python `%(name)s`.
-_EMBEDDED_PLACEHOLDER = re.compile(r"^(?:\$(?:[A-Za-z_][A-Za-z0-9_]*|\d+|[@*#?])|%\([^)]*\)[sd])$")
-_COMMENT = ("#", ";", "//")
+    r"""^\s*(?:export\s+)?(?P<q>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P=q)\s*(?P<op>=|:(?!//))\s*(?P<value>.*?)[\s,;]*$""")
+#: A `key=value` word anywhere in a line: a flag (`--db-password=x`, also mid-line in a script), an
+#: env assignment before a command, an `.npmrc` `//host/:_authToken=x`.
+_WORD_ASSIGNMENT = re.compile(r"""(?:^|(?<=[\s:]))-{0,2}(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>"[^"]*"|'[^']*'|[^\s"',;&|]+)""")
+#: Values of embedded files that refer to a secret rather than hold one: a variable (`$VAR`, `$1`,
+#: `${VAR}`, Grafana's `$__file{/path}`, Argo CD's `$oidc.keycloak.clientSecret`), a Python
+#: `%(name)s`, and code that reads one: a call or subscript (`os.environ["DB_PASSWORD"]`), a dotted
+#: name (`var.db_password`).
+_EMBEDDED_REFERENCE = re.compile(
+    r"^(?:\$[A-Za-z_{(@*#?\d].*"
+    r"|%\([^)]*\)[sd]"
+    r"|[A-Za-z_][\w.]*\s*[(\[].*[)\]]"
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$")
+#: Comment starts: `#` and `;` (INI, shell, YAML), `//` followed by a space (not `//host/:_authToken=`).
+_COMMENT = re.compile(r"^\s*(?:[#;]|//(?:\s|$))")
+#: A trailing comment after an unquoted value (`password = x  # prod`).
+_TRAILING_COMMENT = re.compile(r"\s+[#;].*$")
 
 
 def _reference_key(key: str) -> bool:
@@ -168,28 +185,39 @@ def _value_reason(value: str) -> str | None:
 Embedded = tuple[int, str]
 
 
+def _embedded_value(key: str, raw: str) -> bool:
+    """True if `raw`, the value set for `key` on a line of an embedded file, may be a credential:
+    `key` is credential-like and the value, unquoted and without a trailing comment, is not empty,
+    prose, a reference (`_EMBEDDED_REFERENCE`) or what `_real_value` rules out."""
+    if not _secret_key(key):
+        return False
+    text = raw.strip()
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        text = text[1:end] if end > 0 else text[1:]
+    else:
+        text = _TRAILING_COMMENT.sub("", text)
+        if not text or text[0] in "{[|>" or any(c.isspace() for c in text):
+            return False  # a nested structure, or prose ("Pass: skips the remaining rules")
+    return bool(text) and not _EMBEDDED_REFERENCE.match(text) and _real_value(text, key)
+
+
 def _embedded_assignment(value: str) -> tuple[int, str, str] | None:
     """The first line of `value` (an embedded file or script) that sets a credential-like key to a
-    value that may be a credential: (0-based line index, key, the line stripped); None when there is none."""
+    value that may be a credential, as a whole line (`_ASSIGNMENT`) or as a `key=value` word in it
+    (`_WORD_ASSIGNMENT`): (0-based line index, key, the line stripped); None when there is none."""
     multiline = "\n" in value
-    if not multiline and "=" not in value:
+    if "=" not in value and not multiline:
         return None
     for index, line in enumerate(value.splitlines()):
-        if line.lstrip().startswith(_COMMENT):
+        if _COMMENT.match(line):
             continue
         m = _ASSIGNMENT.match(line)
-        if m is None or (m["op"] == ":" and not multiline):
-            continue
-        key, text = m["key"], m["value"]
-        if not _secret_key(key) or not text or text[0] in "{[|>":
-            continue
-        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-            text = text[1:-1]
-        elif any(c.isspace() for c in text):
-            continue  # prose ("Pass: skips the remaining rules"), not a setting: values with spaces are quoted
-        if _EMBEDDED_PLACEHOLDER.match(text.strip()) or not _real_value(text, key):
-            continue
-        return index, key, line.strip()
+        if m is not None and (m["op"] == "=" or multiline) and _embedded_value(m["key"], m["value"]):
+            return index, m["key"], line.strip()
+        for word in _WORD_ASSIGNMENT.finditer(line):
+            if _embedded_value(word["key"], word["value"]):
+                return index, word["key"], line.strip()
     return None
 
 

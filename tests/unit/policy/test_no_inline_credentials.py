@@ -103,13 +103,30 @@ def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Pat
     ({"data": {"app.ini": "# password = Hunter2\npassword = ${DB_PASSWORD}\npassword_file = /run/secrets/db\n",
                "run.sh": 'TOKEN="$1"\nPASSWORD=$DB_PASSWORD\nsecret = %(secret)s\nuse_token = true\n',
                "notes": "Pass: skips the remaining rules\nToken: the bearer token sent\n"},
-      "args": ["--token-ttl=24h", "--secret-name=pve", "token=abc def"]}, []),
+      "args": ["--token-ttl=24h", "--secret-name=pve", "run --token=${TOKEN} --password=$(cat /run/pw)"]}, []),
+    # references to secrets in real config formats (Grafana, Argo CD, code, Keycloak masks, Jasypt, URL placeholders)
+    ({"data": {"grafana.ini": "[security]\nadmin_password = $__file{/etc/secrets/admin_password}\nclient_secret = $__env{X}\n",
+               "oidc.config": "clientID: argocd\nclientSecret: $oidc.keycloak.clientSecret\n",
+               "dex.config": "connectors:\n- config:\n    clientSecret: $argocd-dex-github:clientSecret\n",
+               "app.py": 'import os\npassword = os.environ["DB_PASSWORD"]\ntoken = os.getenv("TOKEN")\n',
+               "main.tf": "resource x {\n  password = var.db_password\n}\n",
+               "realm.json": '{\n  "secret": "**********",\n  "x": 1\n}\n',
+               "application.properties": "spring.datasource.password=ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)\n",
+               "a.env": "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n"},
+      "password": "********", "env": [{"name": "DATABASE_URL", "value": "postgres://app:${DB_PASSWORD}@db/app"}]}, []),
+    # ... but values behind a trailing comment, flags mid-line, an .npmrc auth token are credentials
+    ({"data": {"app.ini": "[db]\npassword = Sup3rS3cretValue   # prod DB\n",
+               "c.toml": 'api_token = "tk_9f8e7d6c5b4a3921" # rotate yearly\nx = 1\n',
+               ".npmrc": "registry=https://npm.example.com/\n//npm.example.com/:_authToken=9f8e7d6c5b4a3921aa\n"},
+      "args": ["exec /app/seed --host=db --db-password=Hunter2Hunter2\n"],
+      "env": [{"name": "ARGS", "value": "--log-level=info --api-token=9f8e7d6c5b4a3921aa"}]},
+     ["/data/app.ini", "/data/c.toml", "/data/.npmrc", "/args/0", "/env/0/value"]),
 ], ids=["env-pair", "env-placeholder", "suffix-key", "empty-placeholder-reference", "label-key",
         "url-password", "url-user-only", "url-password-without-user", "short-suffixes", "github-token-in-list", "bool-value", "token-as-label-value",
         "aws-key-as-pool-label-value", "external-secret-key-names", "traefik-secret-name", "vault-annotation-flag",
         "booleans-paths-numbers-names", "sealed-secret-ciphertext", "sops-ciphertext", "real-looking-values",
         "token-format-in-annotation", "lowercase-passwords", "annotation-pin-and-base64-values",
-        "embedded-settings", "embedded-non-credentials"])
+        "embedded-settings", "embedded-non-credentials", "embedded-references", "embedded-comments-flags-npmrc"])
 def test_no_inline_credentials_scan_data(data: dict, hits: list[str]) -> None:
     assert [pointer for pointer, *_ in scan_data(data)] == hits
 
