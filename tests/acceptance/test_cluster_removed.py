@@ -47,3 +47,28 @@ def test_deleted_spec_is_an_info_shown_with_verbose(rendered_repo: Path, cli: Cl
     [finding] = _validate(cli, rendered_repo, "-v")
     assert (finding["file"], finding["severity"]) == (KV_SPEC, "info")
     assert "is removed by this change" in finding["message"]
+
+
+def test_rename_with_the_file_is_a_warning_at_the_new_name(rendered_repo: Path, cli: Cli) -> None:
+    """Regression: `git mv` plus a new name read as a deleted spec (an info at a file that is gone)."""
+    subprocess.run(["git", "mv", KV_SPEC, "clusters/kubevirt/kv-prod.yaml"], cwd=rendered_repo, check=True)
+    spec = rendered_repo / "clusters/kubevirt/kv-prod.yaml"
+    spec.write_text(spec.read_text().replace("  name: kv-demo\n", "  name: kv-prod\n"))
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "kv-demo").exit_code == 0
+    [finding] = _validate(cli, rendered_repo)
+    assert (finding["file"], finding["line"], finding["severity"]) == ("clusters/kubevirt/kv-prod.yaml", 5, "warning")
+    assert "renamed from kv-demo" in finding["message"]
+
+
+def test_deleting_one_of_two_same_name_clusters_is_not_a_move(rendered_repo: Path, cli: Cli) -> None:
+    """Regression: removing kv-demo of namespace staging, while kv-demo of namespace clusters stays, read as a move."""
+    staging = rendered_repo / "clusters/kubevirt/kv-staging.yaml"
+    staging.write_text((rendered_repo / KV_SPEC).read_text().replace("  name: kv-demo\n", "  name: kv-demo\n  namespace: staging\n"))
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    subprocess.run(["git", "add", "-A"], cwd=rendered_repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "staging copy"], cwd=rendered_repo, check=True)
+    staging.unlink()
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "staging/kv-demo").exit_code == 0
+    assert _validate(cli, rendered_repo) == []
+    [finding] = _validate(cli, rendered_repo, "-v")
+    assert (finding["file"], finding["severity"]) == ("clusters/kubevirt/kv-staging.yaml", "info")

@@ -33,11 +33,15 @@ Passing example (the same spec, only scaled)::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.objects import get, objects_of_kind
+
+if TYPE_CHECKING:
+    from fleetgen.spec.load import LoadedCluster
 
 FLEET_GROUP = "fleet.cattle.io"
 
@@ -53,6 +57,12 @@ def _fate(ctx: PolicyContext, namespace: str, name: str) -> str:
     return "the GitOps agent prunes its objects, and Cluster API deletes the workload cluster and its machines"
 
 
+def _body(cluster: LoadedCluster) -> object:
+    """What a spec asks for besides its name: its `spec` and labels (a renamed file with the same body
+    is the same cluster under a new name)."""
+    return (cluster.spec.spec.model_dump(mode="json"), dict(cluster.spec.metadata.labels))
+
+
 class ClusterRemovedRule:
     """Clusters of the base revision that the change removes or moves to another namespace."""
 
@@ -62,16 +72,19 @@ class ClusterRemovedRule:
     scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield one warning per base cluster missing from the working tree, at the spec that replaced it
-        (same file or same name), else at the base spec's `metadata.name`."""
+        """Yield one finding per base cluster missing from the working tree: a warning at the new spec that
+        replaced it (same name in another namespace; same file, or same spec body, under another name),
+        else an info at the base spec's `metadata.name`."""
         if ctx.base is None:
             return
         now = {(c.namespace, c.name): c for c in ctx.fleet.clusters}
+        before = {(c.namespace, c.name) for c in ctx.base.fleet.clusters}
+        new = [c for c in ctx.fleet.clusters if (c.namespace, c.name) not in before]  # (what may have replaced one)
         for old in ctx.base.fleet.clusters:
             if (old.namespace, old.name) in now:
                 continue
             fate = _fate(ctx, old.namespace, old.name)
-            moved = next((c for c in ctx.fleet.clusters if c.name == old.name), None)
+            moved = next((c for c in new if c.name == old.name), None)
             if moved is not None:
                 yield spec_finding(self, moved.source, "/metadata/namespace",
                                    f"cluster {old.name} moves from namespace {old.namespace} to {moved.namespace}: the "
@@ -79,7 +92,8 @@ class ClusterRemovedRule:
                                    f"files: {fate}",
                                    hint="keep the namespace of a running cluster")
                 continue
-            renamed = next((c for c in ctx.fleet.clusters if c.path == old.path), None)
+            renamed = next((c for c in new if c.path == old.path), None) or next(
+                (c for c in new if c.namespace == old.namespace and _body(c) == _body(old)), None)
             if renamed is not None:
                 yield spec_finding(self, renamed.source, "/metadata/name",
                                    f"renamed from {old.name}: cluster {old.name} (namespace {old.namespace}) is removed "
