@@ -524,18 +524,23 @@ def _fast_mapping(data: dict[Any, Any], indent: int, out: list[str], inline: boo
     """Append a non-empty block mapping at column `indent`; `inline`: its first key follows a `- `."""
     pad = " " * indent
     first = inline
+    memo = _INLINE  # (`_inline_scalar`'s memo, read here first: most keys and values are in it)
     for key, value in data.items():
         key = key if type(key) is str else str(key)
         if len(key) > _MAX_KEY or "\n" in key:
             raise _Declined
+        text = memo.get(key) or _inline_scalar(key)
         if first:
-            out.append(_inline_scalar(key))
+            out.append(text)
             first = False
         else:
-            out.append(pad + _inline_scalar(key))
+            out.append(pad + text)
         kind = type(value)
         if kind is str:
-            out.append(": " + (_literal_lines(value, pad + "  ") if "\n" in value else _inline_scalar(value) + "\n"))
+            if "\n" in value:
+                out.append(": " + _literal_lines(value, pad + "  "))
+            else:
+                out.append(": " + (memo.get(value) or _inline_scalar(value)) + "\n")
         elif kind is bool:
             out.append(": true\n" if value else ": false\n")
         elif kind is int:
@@ -559,10 +564,14 @@ def _fast_mapping(data: dict[Any, Any], indent: int, out: list[str], inline: boo
 def _fast_sequence(items: list[Any] | tuple[Any, ...], indent: int, out: list[str]) -> None:
     """Append a non-empty block sequence whose dashes stand at column `indent`."""
     dash = " " * indent + "- "
+    memo = _INLINE
     for value in items:
         kind = type(value)
         if kind is str:
-            out.append(dash + (_literal_lines(value, " " * (indent + 2)) if "\n" in value else _inline_scalar(value) + "\n"))
+            if "\n" in value:
+                out.append(dash + _literal_lines(value, " " * (indent + 2)))
+            else:
+                out.append(dash + (memo.get(value) or _inline_scalar(value)) + "\n")
         elif kind is bool:
             out.append(dash + ("true\n" if value else "false\n"))
         elif kind is int:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -148,8 +149,22 @@ def scan_tree(out_dir: Path) -> dict[str, Path]:
     return dict(sorted(out.items()))
 
 
+#: A relative posix path whose every component is non-empty and starts with no "." (so no ".." either),
+#: without backslashes: one `PurePosixPath` keeps as it is (its parts are `path.split("/")`) and
+#: `_check_paths` accepts. Rendered paths are all of this form; others take the `PurePosixPath` way.
+_SIMPLE_PATH = re.compile(r"[^/.\\][^/\\]*(?:/[^/.\\][^/\\]*)*")
+
+
+def _rel_path(path: str) -> str:
+    """`path` as `PurePosixPath` normalises it ("a//b" -> "a/b"), joined with "/"."""
+    return path if _SIMPLE_PATH.fullmatch(path) else "/".join(PurePosixPath(path).parts)
+
+
 def _check_paths(result: RenderResult) -> None:
+    simple = _SIMPLE_PATH.fullmatch
     for f in result.files:
+        if simple(f.path):
+            continue  # (what the checks below accept)
         pure = PurePosixPath(f.path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts or not _owned(pure) or "\\" in f.path:
             raise RenderError(f"refusing to write {f.path!r}: output paths must be relative, inside the output directory, "
@@ -307,13 +322,17 @@ def _write_new_tree(out_dir: Path, result: RenderResult) -> None:
         _make_dirs(out_dir.parent, created, set())
         os.mkdir(staging)
         made = True
-        known = {staging}
+        top = os.fspath(staging)
+        known = {""}  # directories made, relative to the staging directory ("" is itself)
         for file in result.files:
-            target = staging.joinpath(*PurePosixPath(file.path).parts)
-            if target.parent not in known:
-                os.makedirs(target.parent, exist_ok=True)
-                known.update(target.parents)
-            _write_fd(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE),
+            rel = _rel_path(file.path)
+            folder = rel.rpartition("/")[0]
+            if folder not in known:
+                os.makedirs(f"{top}/{folder}", exist_ok=True)
+                while folder not in known:
+                    known.add(folder)
+                    folder = folder.rpartition("/")[0]
+            _write_fd(os.open(f"{top}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE),
                       file.content, FILE_MODE)
         os.rename(staging, out_dir)
     except BaseException as err:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import marshal
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -176,6 +177,9 @@ class _Node:
     map_keys: tuple[str, ...] = ()
     typed: bool = False
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: `marshal.dumps` of the values (and whether only transition rules ran) on which every rule
+    #: here evaluated to true without an `oldSelf` (see `_Run.evaluate`): the same value passes again.
+    passed: set[tuple[bool, bytes]] = field(default_factory=set, compare=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -201,6 +205,8 @@ class CompiledRules:
 
 
 _COMPILED: dict[Any, tuple[dict[str, Any], CompiledRules]] = {}
+#: Most values a node remembers as passing (`_Node.passed`).
+_MAX_PASSED = 4096
 _MAX_COMPILED = 1024
 _PROGRAMS: dict[str, tuple[Any, tuple[str, ...], str]] = {}
 
@@ -529,6 +535,24 @@ class _Run:
         return lambda item: by_key.get(key_of(item))  # type: ignore[arg-type]
 
     def evaluate(self, node: _Node, value: Any, old: Any, has_old: bool, parts: list[str | int]) -> None:
+        # A rule's result depends only on `self` (and `oldSelf`): without an old value, a value
+        # (the same bytes: the same types, keys in the same order) on which every rule of the node
+        # held before holds again, with nothing to report. Any other outcome is evaluated each time.
+        memo: tuple[bool, bytes] | None = None
+        if not has_old:
+            try:
+                memo = (self.transition_only, marshal.dumps(value))
+            except ValueError:  # (not plain data)
+                memo = None
+            else:
+                if memo in node.passed:
+                    return
+        if self._evaluate(node, value, old, has_old, parts) and memo is not None and len(node.passed) < _MAX_PASSED:
+            node.passed.add(memo)
+
+    def _evaluate(self, node: _Node, value: Any, old: Any, has_old: bool, parts: list[str | int]) -> bool:
+        """Evaluate the node's rules on `value`; True when every rule that ran held (nothing reported)."""
+        held = True
         contexts: dict[str, Any] = {}
 
         def context(kind: str) -> Any:
@@ -550,6 +574,7 @@ class _Run:
                 continue
             if rule.problem:
                 if not self.transition_only:
+                    held = False
                     self.unsupported(rule, rule.problem, parts)
                 continue
             if rule.optional_old_self and rule.uses_old_self:
@@ -565,6 +590,7 @@ class _Run:
                 ctx = context(kind)
                 result = rule.program.execute(ctx)
             except (TypeError, RuntimeError, ValueError) as err:
+                held = False
                 text = _one_line(err)
                 if isinstance(err, RuntimeError) and "Function '" in text and "Undefined" not in text:
                     self.failed(rule, parts, f"{rule.detail()} ({_function_error(text)})")
@@ -572,14 +598,17 @@ class _Run:
                     self.unsupported(rule, text, parts)
                 continue
             except (LookupError, ArithmeticError) as err:
+                held = False
                 self.failed(rule, parts, f"{rule.detail()} ({_runtime_error(err)})")
                 continue
             if result is True:
                 continue
+            held = False
             if result is not False:
                 self.unsupported(rule, f"evaluated to {type(result).__name__}, not bool", parts)
                 continue
             self.failed(rule, parts, self.message(rule, ctx))
+        return held
 
     @staticmethod
     def message(rule: CelRule, ctx: Any) -> str:

@@ -31,6 +31,7 @@ Passing example::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
@@ -51,6 +52,8 @@ class LabelValuesRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per invalid label key or value."""
         for file, obj in ctx.rendered.objects():
+            if _labels_valid(obj.manifest):
+                continue  # (no finding: skip the pointers)
             for pointer, labels in iter_label_maps(obj.manifest):
                 for key, value in labels.items():
                     if key.__class__ is str and value.__class__ is str and label_valid(key, value):
@@ -61,6 +64,34 @@ class LabelValuesRule:
                     for problem in label_value_errors(value):
                         shown = value if not isinstance(value, str) or len(value) <= 70 else value[:67] + "..."
                         yield object_finding(self, ctx, file, obj, ptr, f"label value {shown!r}: {problem}")
+
+
+def _labels_valid(data: Any) -> bool:
+    """True when every label map `iter_label_maps(data)` yields has only valid string keys and
+    values (then `LabelValuesRule` has nothing to report on the object); the same walk, without
+    building pointers."""
+    stack = [data] if type(data) is dict or type(data) is list else []
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if type(node) is dict:
+            for key, value in node.items():
+                kind = type(value)
+                if kind is dict:
+                    labels = value.get("labels") if key == "metadata" else value if key == "matchLabels" else None
+                    if type(labels) is dict:
+                        for k, v in labels.items():
+                            if not (k.__class__ is str and v.__class__ is str and label_valid(k, v)):
+                                return False
+                    push(value)
+                elif kind is list:
+                    push(value)
+        else:  # a list
+            for item in node:
+                kind = type(item)
+                if kind is dict or kind is list:
+                    push(item)
+    return True
 
 
 RULE = LabelValuesRule()
