@@ -9,8 +9,10 @@ applies a resource again once it reached a cluster. So, compared with the base r
   to `Reconcile`, or roll the change out by other means);
 * a payload file removed from an addon (either strategy) leaves its objects in every cluster it
   reached (a warning: delete them in the workload clusters if they must go); so does an object
-  removed from a payload file of a `Reconcile` addon, unless another payload of its namespace
-  now ships it (under ApplyOnce the changed file is the warning).
+  removed from a payload file of a `Reconcile` addon (under ApplyOnce the changed file is the
+  warning). An object still shipped, to the same clusters (the same namespace and cluster
+  selector), by another file or addon is not removed: a renamed or split file passes. Objects are
+  compared by API group, kind, namespace (`default` when unset) and name.
 
 Compares the addon ConfigMaps and Secrets that keep their name (a strategy or selector change
 renames them with their ClusterResourceSet, which then applies everything again); skipped when
@@ -35,6 +37,7 @@ Passing example (the same change with `strategy: Reconcile`: re-applied on every
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from fleetgen.findings import Finding, Severity
@@ -58,59 +61,81 @@ class CrsPayloadChangeRule:
     scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield one warning per changed (ApplyOnce) or removed payload file of a kept ConfigMap or Secret."""
-        strategies: dict[tuple[str, str, str], str] = {}
+        """Yield one warning per changed (ApplyOnce) or removed payload file of a kept ConfigMap or Secret,
+        and per Reconcile payload file that lost objects."""
+        crs_of: dict[tuple[str, str, str], tuple[str, str]] = {}  # payload -> (strategy, its CRS's selector)
         for _, crs in objects_of_kind(ctx.rendered, "ClusterResourceSet", group=ADDONS_GROUP):
             strategy = str(get(crs.manifest, "/spec/strategy") or DEFAULT_STRATEGY)
+            selector = json.dumps(get(crs.manifest, "/spec/clusterSelector"), sort_keys=True)
             for ref in get(crs.manifest, "/spec/resources") or []:
                 if isinstance(ref, dict):
-                    strategies[(str(ref.get("kind", "")), crs.ref.namespace, str(ref.get("name", "")))] = strategy
-        shipped: set[tuple[str, str]] = set()  # (namespace, payload key) of every payload now, for moved parts
-        shipped_docs: dict[str, list[str]] = {}  # namespace -> every payload's content now
+                    crs_of[(str(ref.get("kind", "")), crs.ref.namespace, str(ref.get("name", "")))] = (strategy, selector)
+        # What every payload ships now, per (namespace, cluster selector): an object moved to another
+        # file, or to another addon selecting the same clusters, still reaches them.
+        shipped_keys: set[tuple[str, str]] = set()  # (namespace, payload key)
+        shipped_texts: dict[tuple[str, str], list[str]] = {}
         for _, obj in objects_of_kind(ctx.rendered, "ConfigMap", "Secret", group=""):
-            if (obj.ref.kind, obj.ref.namespace, obj.ref.name) in strategies:
-                for field in ("data", "stringData"):
-                    values = get(obj.manifest, f"/{field}")
-                    if isinstance(values, dict):
-                        shipped.update((obj.ref.namespace, str(k)) for k in values)
-                        shipped_docs.setdefault(obj.ref.namespace, []).extend(v for v in values.values() if isinstance(v, str))
-        objects_now: dict[str, set[tuple[str, str, str, str]]] = {}
+            owner = crs_of.get((obj.ref.kind, obj.ref.namespace, obj.ref.name))
+            if owner is None:
+                continue
+            for field in ("data", "stringData"):
+                values = get(obj.manifest, f"/{field}")
+                if isinstance(values, dict):
+                    shipped_keys.update((obj.ref.namespace, str(k)) for k in values)
+                    shipped_texts.setdefault((obj.ref.namespace, owner[1]), []).extend(
+                        v for v in values.values() if isinstance(v, str))
+        objects_now: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
 
-        def shipped_objects(namespace: str) -> set[tuple[str, str, str, str]]:
-            """Identities of the objects all payloads in `namespace` ship now (an object moved to another file is not gone)."""
-            if namespace not in objects_now:
-                objects_now[namespace] = {o for text in shipped_docs.get(namespace, []) for o in _identities(text)}
-            return objects_now[namespace]
+        def gone(text: str, namespace: str, selector: str) -> list[tuple[str, str, str, str]] | None:
+            """The objects of a payload that no payload for the same clusters ships now; None if it does not parse."""
+            objects = _identities(text)
+            if not objects:
+                return None
+            key = (namespace, selector)
+            if key not in objects_now:
+                objects_now[key] = {o for t in shipped_texts.get(key, []) for o in _identities(t)}
+            return [o for o in objects if o not in objects_now[key]]
 
         for t in transitions(ctx, "ConfigMap", "Secret", group=""):
-            strategy = strategies.get((t.new.ref.kind, t.new.ref.namespace, t.new.ref.name))
-            if strategy is None:
+            owner = crs_of.get((t.new.ref.kind, t.new.ref.namespace, t.new.ref.name))
+            if owner is None:
                 continue  # (not a ClusterResourceSet payload)
+            strategy, selector = owner
+            namespace = t.new.ref.namespace
             field = "stringData" if t.new.ref.kind == "Secret" and "stringData" in t.new.manifest else "data"
             old, new = get(t.old.manifest, f"/{field}") or {}, get(t.new.manifest, f"/{field}") or {}
             if not isinstance(old, dict) or not isinstance(new, dict):
                 continue
-            for key in sorted(k for k in set(old) - set(new) if (t.new.ref.namespace, str(k)) not in shipped):
+            for key in sorted(set(old) - set(new)):
+                lost = gone(old[key], namespace, selector) if isinstance(old[key], str) else None
+                if lost == [] or (lost is None and (namespace, str(key)) in shipped_keys):
+                    continue  # (every object still shipped: a renamed or split file)
+                listed = f" ({_listing(lost)})" if lost else ""
                 yield object_finding(self, ctx, t.file, t.new, f"/{field}",
                                      f"{key} was removed from the addon; a ClusterResourceSet never deletes what it "
-                                     "applied, so its objects stay in every workload cluster it reached",
+                                     f"applied, so its objects{listed} stay in every workload cluster it reached",
                                      hint="delete those objects in the workload clusters if they must go")
+            changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
             if strategy != "ApplyOnce":
-                for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
-                    gone = [o for o in _identities(old[key]) if o not in shipped_objects(t.new.ref.namespace)]
-                    if gone:
-                        listed = ", ".join(f"{kind} {name}" for _, kind, _, name in gone[:5])
-                        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+                for key in changed:
+                    lost = gone(old[key], namespace, selector) if isinstance(old[key], str) else None
+                    if lost:
                         yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
-                                             f"{listed}{more} removed from {key}; a ClusterResourceSet never deletes what "
-                                             "it applied, so those objects stay in every workload cluster it reached",
+                                             f"{_listing(lost)} removed from {key}; a ClusterResourceSet never deletes "
+                                             "what it applied, so those objects stay in every workload cluster it reached",
                                              hint="delete those objects in the workload clusters if they must go")
                 continue
-            for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
+            for key in changed:
                 yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
                                      f"{key} changed, but the addon's strategy is ApplyOnce: the clusters it already "
                                      "reached keep the old objects, only clusters it selects from now on get the new ones",
                                      hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
+
+
+def _listing(objects: list[tuple[str, str, str, str]]) -> str:
+    """`ConfigMap extra2, Service x` (at most 5, then `and N more`)."""
+    listed = ", ".join(f"{kind} {name}" for _, kind, _, name in objects[:5])
+    return listed + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
 
 
 def _identities(text: str) -> list[tuple[str, str, str, str]]:
@@ -130,7 +155,8 @@ def _identities(text: str) -> list[tuple[str, str, str, str]]:
         if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
             meta = doc["metadata"]
             group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-            out.append((group, str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))))
+            namespace = str(meta.get("namespace") or "default")  # (where an object without one is created)
+            out.append((group, str(doc.get("kind", "")), namespace, str(meta.get("name", ""))))
     return out
 
 
