@@ -147,48 +147,63 @@ def parse_intervals(entries: Iterable[object]) -> list[IPInterval | None]:
     return [parse_interval(e) for e in entries]
 
 
-def allocatable_count(entries: Iterable[object], prefix: object, gateway: object) -> tuple[int, int] | None:
-    """How many addresses an in-cluster IPAM pool can hand out: (allocatable, written).
+@dataclass(frozen=True)
+class PoolCapacity:
+    """What an in-cluster IPAM pool can hand out (`allocatable_count`).
 
-    `written` is the size of the entries' union (IPs, `a-b` ranges, CIDRs; overlaps counted once);
-    `allocatable` leaves out what the pool never allocates
-    (`allocateReservedIPAddresses` unset, as CAPMOX creates its pools): the gateway, and the
-    network address (IPv4 and IPv6) and broadcast address (IPv4) of the pool's subnet
-    (`pool_network`), when the entries include them.
+    Attributes:
+        allocatable: addresses the pool allocates to IPAddressClaims.
+        written: the size of the entries' union (IPs, `a-b` ranges, CIDRs; overlaps counted once).
+        left_out: the reserved addresses the entries include, which the pool never allocates, in
+            words: "the gateway", "the network address", "the broadcast address".
+    """
+
+    allocatable: int
+    written: int
+    left_out: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """For a message: "9 node addresses", or "9 allocatable node addresses (10 in the range, less
+        the gateway)"."""
+        if not self.left_out:
+            return f"{self.written} node address{'es' if self.written != 1 else ''}"
+        less = " and ".join(self.left_out)
+        return (f"{self.allocatable} allocatable node address{'es' if self.allocatable != 1 else ''} "
+                f"({self.written} in the range, less {less})")
+
+
+def allocatable_count(entries: Iterable[object], prefix: object, gateway: object) -> PoolCapacity | None:
+    """How many addresses an in-cluster IPAM pool can hand out.
+
+    Leaves out what the pool never allocates (`allocateReservedIPAddresses` unset, as CAPMOX creates
+    its pools): the gateway, and the network address (IPv4 and IPv6) and broadcast address (IPv4)
+    of the pool's subnet (`pool_network`), when the entries include them.
 
     Source: kubernetes-sigs/cluster-api-ipam-provider-in-cluster v1.0.3
     `internal/poolutil/pool.go` `PoolSpecToIPSet`, and its README ("The `gateway` will never be
     allocated").
 
     Returns:
-        The two counts, or None when an entry does not parse.
+        The capacity, or None when an entry does not parse.
     """
     intervals = parse_intervals(entries)
     if any(iv is None for iv in intervals):
         return None
     pool = merge(iv for iv in intervals if iv is not None)
     written = sum(iv.size for iv in pool)
-    reserved: list[IPInterval] = []
-    network = pool_network(pool, prefix) if isinstance(prefix, int) and not isinstance(prefix, bool) else None
-    if network is not None:
-        first = int(network.network_address)
-        reserved.append(IPInterval(network.version, first, first))
-        if network.version == 4:
-            last = int(network.broadcast_address)
-            reserved.append(IPInterval(4, last, last))
+    reserved: list[tuple[str, int, int]] = []  # (words, family, address)
     gw = parse_ip(gateway)
     if gw is not None:
-        reserved.append(IPInterval(gw.version, int(gw), int(gw)))
-    return sum(iv.size for iv in subtract(pool, reserved)), written
-
-
-def describe_capacity(allocatable: int, written: int) -> str:
-    """`allocatable_count`'s figures for a message: "9 node addresses", or "9 allocatable node
-    addresses (11 in the range, less the gateway and the subnet's network and broadcast addresses)"."""
-    if allocatable == written:
-        return f"{written} node address{'es' if written != 1 else ''}"
-    return (f"{allocatable} allocatable node address{'es' if allocatable != 1 else ''} ({written} in the range, less "
-            "the gateway and the subnet's network and broadcast addresses)")
+        reserved.append(("the gateway", gw.version, int(gw)))
+    network = pool_network(pool, prefix) if isinstance(prefix, int) and not isinstance(prefix, bool) else None
+    if network is not None:
+        reserved.append(("the network address", network.version, int(network.network_address)))
+        if network.version == 4:
+            reserved.append(("the broadcast address", 4, int(network.broadcast_address)))
+    left_out = [(words, IPInterval(version, at, at)) for words, version, at in reserved
+                if any(iv.version == version and iv.first <= at <= iv.last for iv in pool)]
+    allocatable = sum(iv.size for iv in subtract(pool, [iv for _, iv in left_out]))
+    return PoolCapacity(allocatable, written, tuple(dict.fromkeys(words for words, _ in left_out)))
 
 
 def pool_network(intervals: Iterable[IPInterval | None], prefix: int) -> IPNetwork | None:

@@ -8,9 +8,9 @@ asks for more Machines than the pool can allocate
 (control-plane replicas plus every pool's replicas, or its autoscaling minimum), the IPAddressClaims
 of the extra Machines are never fulfilled: those Machines stay provisioning forever, and neither
 the webhooks nor the API server say so. The count is a floor: a rollout needs one extra address
-per surging Machine on top of it. An autoscaled pool whose `maxReplicas` the range cannot hold
-(the other Machines counted at their replicas or autoscaling minimum) is a warning at
-`maxReplicas`: the autoscaler's Machines past the range stay provisioning.
+per surging Machine on top of it. Autoscaled pools whose `maxReplicas` together the range cannot
+hold (the other pools at their replicas) are one warning, at the first one's `maxReplicas`: the
+autoscaler's Machines past the range stay provisioning.
 
 Severity: error (the autoscaling maximum: warning).
 
@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
-from fleetgen.policy.ipnet import allocatable_count, describe_capacity
+from fleetgen.policy.ipnet import PoolCapacity, allocatable_count
 from fleetgen.policy.objects import proxmox_clusters
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ class ProxmoxPoolCapacityRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per Proxmox cluster whose addresses are fewer than its Machines."""
         for cluster, px in proxmox_clusters(ctx):
-            counted = allocatable_count(px.ipv4.addresses, px.ipv4.prefix, str(px.ipv4.gateway))
-            if counted is None:
+            capacity = allocatable_count(px.ipv4.addresses, px.ipv4.prefix, str(px.ipv4.gateway))
+            if capacity is None:
                 continue  # (an unparsable entry is the spec's or the webhook rule's finding)
-            addresses, written = counted
+            addresses = capacity.allocatable
             spec = cluster.spec.spec
             parts = [("control plane", spec.control_plane.replicas)]
             for pool in spec.workers:
@@ -75,35 +75,31 @@ class ProxmoxPoolCapacityRule:
                 parts.append((f"pool {pool.name}" + (" (autoscaling minimum)" if scaling else ""), count))
             machines = sum(count for _, count in parts)
             if machines <= addresses:
-                yield from self._autoscaling_ceiling(cluster, addresses, written, parts)
+                yield from self._autoscaling_ceiling(cluster, capacity, parts)
                 continue
             listed = ", ".join(f"{name} {count}" for name, count in parts if count)
             yield spec_finding(self, cluster.source, "/spec/proxmox/ipv4/addresses",
-                               f"{describe_capacity(addresses, written)} for {machines} Machines ({listed}); "
+                               f"{capacity.describe()} for {machines} Machines ({listed}); "
                                f"{machines - addresses} Machine{'s' if machines - addresses != 1 else ''} would never get an "
                                "address from the IPAM pool and stay provisioning",
                                hint="add addresses (one more per Machine a rollout surges) or lower the replicas")
 
-    def _autoscaling_ceiling(self, cluster: LoadedCluster, addresses: int, written: int,
+    def _autoscaling_ceiling(self, cluster: LoadedCluster, capacity: PoolCapacity,
                              parts: list[tuple[str, int]]) -> Iterator[Finding]:
-        """A warning at the first autoscaled pool whose maximum the range cannot hold, the other
-        Machines counted at their fixed size or autoscaling minimum."""
+        """One warning, at the first autoscaled pool's `maxReplicas`, when the autoscaled pools at their
+        maxima (the other pools at their replicas) need more addresses than the range holds."""
         spec = cluster.spec.spec
-        fixed = sum(count for _, count in parts)
-        for i, pool in enumerate(spec.workers):
-            scaling = pool.autoscaling
-            if scaling is None:
-                continue
-            peak = fixed - scaling.min_replicas + scaling.max_replicas
-            if peak > addresses:
-                yield spec_finding(self, cluster.source, f"/spec/workers/{i}/autoscaling/maxReplicas",
-                                   f"the autoscaler may grow pool {pool.name} to {scaling.max_replicas} Machines "
-                                   f"({peak} in the cluster), but there are {describe_capacity(addresses, written)}: "
-                                   f"past {scaling.max_replicas - (peak - addresses)} in this pool, new Machines never "
-                                   "get an address and stay provisioning",
-                                   severity=Severity.WARNING,
-                                   hint="add node addresses or lower maxReplicas")
-                return
+        scaled = [(i, pool, pool.autoscaling) for i, pool in enumerate(spec.workers) if pool.autoscaling is not None]
+        peak = sum(count for _, count in parts) + sum(max(0, s.max_replicas - s.min_replicas) for _, _, s in scaled)
+        if not scaled or peak <= capacity.allocatable:
+            return
+        first = scaled[0][0]
+        pools = ", ".join(f"{pool.name} up to {s.max_replicas}" for _, pool, s in scaled)
+        yield spec_finding(self, cluster.source, f"/spec/workers/{first}/autoscaling/maxReplicas",
+                           f"the autoscaler may grow the cluster to {peak} Machines ({pools}), but there are "
+                           f"{capacity.describe()}: past {capacity.allocatable} Machines, new ones never get an "
+                           "address and stay provisioning",
+                           severity=Severity.WARNING, hint="add node addresses or lower maxReplicas")
 
 
 RULE = ProxmoxPoolCapacityRule()

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.ipnet import allocatable_count, describe_capacity
+from fleetgen.policy.ipnet import allocatable_count
 from fleetgen.policy.objects import (
     cluster_name_of,
     get,
@@ -79,12 +79,12 @@ class ProxmoxRolloutCapacityRule:
             if identity(pxc) not in old_index:
                 continue  # (a new cluster: nothing rolls)
             entries = get(pxc.manifest, "/spec/ipv4Config/addresses")
-            counted = (allocatable_count(entries, get(pxc.manifest, "/spec/ipv4Config/prefix"),
-                                         get(pxc.manifest, "/spec/ipv4Config/gateway"))
-                       if isinstance(entries, list) and entries else None)
-            if counted is None:
+            capacity = (allocatable_count(entries, get(pxc.manifest, "/spec/ipv4Config/prefix"),
+                                          get(pxc.manifest, "/spec/ipv4Config/gateway"))
+                        if isinstance(entries, list) and entries else None)
+            if capacity is None:
                 continue
-            addresses, written = counted
+            addresses = capacity.allocatable
             namespace, cluster = pxc.ref.namespace, cluster_name_of(pxc) or pxc.ref.name
             machines = machine_count(ctx.rendered, namespace, cluster)
             if addresses != machines:
@@ -93,7 +93,7 @@ class ProxmoxRolloutCapacityRule:
             if rolling:
                 yield object_finding(self, ctx, file, pxc, "/spec/ipv4Config/addresses",
                                      f"this change rolls out {', '.join(rolling)}, but the "
-                                     f"{describe_capacity(addresses, written)} are all held by the {machines} Machines: "
+                                     f"{capacity.describe()} are all held by the {machines} Machines: "
                                      "the first new Machine never gets one and the rollout stalls",
                                      hint="add at least one address to the range (one per Machine surging at once)")
 

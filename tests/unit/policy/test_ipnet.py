@@ -96,4 +96,16 @@ def test_parse_cidr_requires_slash_and_allows_host_bits() -> None:
 def test_allocatable_count_leaves_out_what_the_in_cluster_ipam_pool_never_allocates(
         entries: list[str], prefix: int, gateway: str, counts: tuple[int, int] | None) -> None:
     """Mirrors cluster-api-ipam-provider-in-cluster v1.0.3 `PoolSpecToIPSet` (allocateReservedIPAddresses unset)."""
-    assert allocatable_count(entries, prefix, gateway) == counts
+    capacity = allocatable_count(entries, prefix, gateway)
+    if counts is None:
+        assert capacity is None
+    else:
+        assert capacity is not None and (capacity.allocatable, capacity.written) == counts
+
+
+def test_pool_capacity_names_only_the_reserved_addresses_the_range_includes() -> None:
+    assert allocatable_count(["10.10.10.10-10.10.10.20"], 24, "10.10.10.1").describe() == "11 node addresses"
+    assert allocatable_count(["10.10.10.1-10.10.10.20"], 24, "10.10.10.1").describe() == (
+        "19 allocatable node addresses (20 in the range, less the gateway)")
+    assert allocatable_count(["10.10.10.0-10.10.10.2"], 24, "10.10.10.1").describe() == (
+        "1 allocatable node address (3 in the range, less the gateway and the network address)")
