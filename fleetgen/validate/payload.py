@@ -370,15 +370,16 @@ _WORKLOAD_KINDS = frozenset({"Deployment", "DaemonSet", "StatefulSet", "ReplicaS
 
 
 def _workload_selector(doc: Document) -> list[Finding]:
-    """An apps/v1 Deployment, DaemonSet, StatefulSet or ReplicaSet whose `spec.selector` is empty
-    or does not select `spec.template.metadata.labels` -> one `addon-schema` error.
+    """An apps/v1 Deployment, DaemonSet, StatefulSet or ReplicaSet whose `spec.selector` does not
+    parse, is empty or does not select `spec.template.metadata.labels` -> one `addon-schema` error.
 
     Source:
         kubernetes/kubernetes pkg/apis/apps/validation/validation.go (`ValidateDeploymentSpec`,
         `ValidateDaemonSetSpec`, `ValidateStatefulSetSpec`, `ValidateReplicaSetSpec`): "empty
         selector is invalid for deployment", "`selector` does not match template `labels`". The API
-        server rejects the object, so the ClusterResourceSet fails. A selector that does not parse
-        is reported by the core schema or not at all (a wrong type); this checks only mappings.
+        server rejects the object, so the ClusterResourceSet fails; and a selector that
+        `LabelSelectorAsSelector` cannot parse (`fleetgen.policy.labels.selector_errors`, e.g. `In`
+        without values). A selector of the wrong type is the core schema's finding.
     """
     obj = doc.data
     if obj.get("apiVersion") != "apps/v1" or obj.get("kind") not in _WORKLOAD_KINDS:
@@ -386,9 +387,12 @@ def _workload_selector(doc: Document) -> list[Finding]:
     spec = _mapping(obj.get("spec"))
     selector, template = spec.get("selector"), _mapping(spec.get("template"))
     labels = _mapping(template.get("metadata")).get("labels")
-    if not isinstance(selector, dict) or (labels is not None and not isinstance(labels, dict)) or selector_errors(selector):
+    if not isinstance(selector, dict) or (labels is not None and not isinstance(labels, dict)):
         return []
-    if selector_is_empty(selector):
+    problems = selector_errors(selector)
+    if problems:
+        text, pointer = f"spec.selector: {'; '.join(problems)}", "/spec/selector"
+    elif selector_is_empty(selector):
         text, pointer = f"spec.selector: empty selector is invalid for {obj['kind'].lower()}", "/spec/selector"
     elif not selector_matches(selector, {str(k): str(v) for k, v in (labels or {}).items()}):
         text = (f"spec.template.metadata.labels: `selector` does not match template `labels` (selector "

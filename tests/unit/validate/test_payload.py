@@ -604,6 +604,7 @@ def test_check_payloads_workload_selector_must_select_its_pod_template(tmp_path:
         "empty.yaml": WORKLOAD.format(kind="DaemonSet", selector="{}"),
         "expression.yaml": WORKLOAD.format(kind="StatefulSet", selector="{matchExpressions: [{key: tier, operator: In, values: [edge]}]}"),
         "ok.yaml": WORKLOAD.format(kind="Deployment", selector="{matchLabels: {app: agent}, matchExpressions: [{key: tier, operator: Exists}]}"),
+        "unparsable.yaml": WORKLOAD.format(kind="ReplicaSet", selector="{matchExpressions: [{key: app, operator: In}]}"),
     }
     fleet = make_fleet(tmp_path, {"agent": files})
     findings = [f for f in check_payloads(fleet) if f.severity is Severity.ERROR]
@@ -611,6 +612,8 @@ def test_check_payloads_workload_selector_must_select_its_pod_template(tmp_path:
         ("crs/agent/empty.yaml", 5, "/spec/selector"),
         ("crs/agent/expression.yaml", 8, "/spec/template/metadata/labels"),
         ("crs/agent/mismatch.yaml", 8, "/spec/template/metadata/labels"),
+        ("crs/agent/unparsable.yaml", 5, "/spec/selector"),
     ]
+    assert "values set can't be empty" in findings[3].message
     assert "empty selector is invalid for daemonset" in findings[0].message
     assert "`selector` does not match template `labels` (selector 'app=agnet')" in findings[2].message
