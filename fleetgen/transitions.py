@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 from fleetgen.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from fleetgen.findings import Finding
     from fleetgen.pipeline import PipelineOutcome
@@ -118,10 +119,10 @@ def transition_findings(root: Path, ref: str, outcome: PipelineOutcome,
             if any(mode not in _REGULAR_MODES for mode, _ in base_blobs.values()):
                 return None
             unchanged: dict[str, LoadedCluster] = {}
-            top = root.resolve()
+            through_link = _link_finder(root)
             for cluster in current.clusters:
                 path = root / cluster.path
-                if path.resolve() != top / cluster.path:
+                if through_link(cluster.path):
                     return None  # reached through a symbolic link
                 blob = base_blobs.get(cluster.path)
                 if same_config and blob is not None and blob[1] == blob_sha(path.read_bytes()):
@@ -146,6 +147,25 @@ def transition_findings(root: Path, ref: str, outcome: PipelineOutcome,
                          [r for r in RULES if rule_scope(r) == "transition"])
     findings.extend(_cel_transitions(now, then, registry, current.config.output_dir))
     return findings
+
+
+def _link_finder(root: Path) -> Callable[[str], bool]:
+    """A test of whether a path relative to `root` (posix) is, or lies under, a symbolic link; the
+    folders' answers are remembered (a fleet's specs share a few folders)."""
+    base = os.fspath(root)
+    folders: dict[str, bool] = {}
+
+    def through_link(rel: str) -> bool:
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder not in folders:
+                folders[folder] = os.path.islink(os.path.join(base, folder))
+            if folders[folder]:
+                return True
+        return os.path.islink(os.path.join(base, rel))
+
+    return through_link
 
 
 def _load_base(base_root: Path, unchanged: dict[str, LoadedCluster],

@@ -124,3 +124,26 @@ def test_base_without_the_edit_reports_no_transition(repo: Path, cli) -> None:
     _spec_upgrade(repo)
     result = cli("--repo", str(repo), "validate")
     assert "[k8s-upgrade-skip]" not in result.stdout
+
+
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_specs_reached_through_a_symlink_take_the_whole_pipeline(repo: Path, link: str) -> None:
+    """A spec under a symlinked folder (or a symlinked spec) is compared by the whole pipeline, which
+    resolves links the way loading does; the findings stay those of the whole pipeline."""
+    from fleetgen.pipeline import open_registry
+    from fleetgen.transitions import transition_findings
+
+    if link == "folder":  # (a folder of the repository outside clusters/, linked into it)
+        (repo / "clusters" / "kubevirt").rename(repo / "kubevirt-specs")
+        (repo / "clusters" / "kubevirt").symlink_to("../kubevirt-specs")
+    else:
+        spec = _first(repo, "kubevirt")
+        real = repo / "clusters" / "real.yaml.txt"
+        spec.rename(real)
+        spec.symlink_to(real)
+    outcome = run_pipeline(repo)
+    assert outcome.rendered is not None
+    assert transition_findings(repo, "HEAD", outcome, open_registry(repo, ())) is None
+    fast = run_pipeline(repo, base_ref="HEAD")
+    whole = run_pipeline(repo, base_ref="HEAD", complete=True)
+    assert [repr(f) for f in fast.result.sorted()] == [repr(f) for f in whole.result.sorted()]
