@@ -7,16 +7,25 @@ its ClusterResourceSet keeps its name therefore fails to sync. An unset strategy
 default, ApplyOnce.
 
 Compares each rendered ClusterResourceSet with the same object in the base revision; skipped when
-there is no base revision.
+there is no base revision. fleetgen itself never renders such an update: the name of an addon's
+ClusterResourceSet carries a hash of its strategy and selector, so an addon whose strategy or
+selector changes gets a new ClusterResourceSet and the old one is deleted. That is a warning at the
+addon's `strategy` or `clusterSelector`: the new ClusterResourceSet applies the payload again to
+every cluster it selects, and the clusters it no longer selects keep what the old one applied
+(a ClusterResourceSet never deletes). The error is for a ClusterResourceSet edited by hand in
+`fleet/` (checked with `output-edited`).
 
-Severity: error.
+Severity: error (an addon's strategy or selector changed in its spec: warning).
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/webhooks/clusterresourceset.go (`validate`:
     "field is immutable"); docs/book/src/tasks/cluster-resource-set.md; FIELD.md §1.6.
 
-Failing example (crs/calico/addon.yaml; the base revision had `strategy: ApplyOnce`)::
+Failing example (fleet/addons/clusters/calico/addon.yaml edited by hand; the base revision had
+`strategy: ApplyOnce`; the same change in crs/calico/addon.yaml is the warning)::
 
+    kind: ClusterResourceSet
+    metadata: {name: calico-84d3fe64}
     spec:
       clusterSelector: {matchLabels: {cni: calico}}
       strategy: Reconcile
@@ -35,7 +44,7 @@ from collections.abc import Iterator
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
-from fleetgen.policy.emit import object_finding
+from fleetgen.policy.emit import object_finding, spec_finding
 from fleetgen.policy.labels import format_selector
 from fleetgen.policy.objects import get, transitions
 
@@ -66,6 +75,32 @@ class CrsImmutableRule:
                 yield object_finding(self, ctx, t.file, t.new, "/spec/clusterSelector",
                                      f"field is immutable: changed from {format_selector(old_sel)!r} to {format_selector(new_sel)!r}",
                                      hint="give the addon a new name (a new ClusterResourceSet) and remove the old one")
+        yield from self._addon_changes(ctx)
+
+    def _addon_changes(self, ctx: PolicyContext) -> Iterator[Finding]:
+        """A warning per addon of the base whose strategy or cluster selector changed in its spec."""
+        if ctx.base is None:
+            return
+        before = {a.name: a for a in ctx.base.fleet.addons}
+        for addon in ctx.fleet.addons:
+            old = before.get(addon.name)
+            if old is None:
+                continue
+            then, now = old.addon.spec, addon.addon.spec
+            fate = ("fleetgen renders a new ClusterResourceSet (its name carries a hash of strategy and selector) and "
+                    "deletes the old one: the new one applies the payload again to every cluster it selects, and "
+                    "clusters it no longer selects keep what the old one applied")
+            if then.strategy != now.strategy:
+                yield spec_finding(self, addon.source, "/spec/strategy",
+                                   f"changed from {then.strategy} to {now.strategy}; {fate}",
+                                   severity=Severity.WARNING, hint="check what the payload does when applied again")
+            old_sel = then.cluster_selector.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+            new_sel = now.cluster_selector.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+            if _normal(old_sel) != _normal(new_sel):
+                yield spec_finding(self, addon.source, "/spec/clusterSelector",
+                                   f"changed from {format_selector(old_sel)!r} to {format_selector(new_sel)!r}; {fate}",
+                                   severity=Severity.WARNING,
+                                   hint="delete what the addon applied in clusters it no longer selects, if it must go")
 
 
 def _normal(selector: dict) -> tuple:
