@@ -50,6 +50,10 @@ from fleetgen.policy.objects import get, transitions
 
 ADDONS_GROUP = "addons.cluster.x-k8s.io"
 DEFAULT_STRATEGY = "ApplyOnce"
+#: What an addon's changed strategy or selector does, as fleetgen renders it.
+_REPLACED = ("fleetgen renders a new ClusterResourceSet (its name carries a hash of strategy and selector) and "
+             "deletes the old one: the new one applies the payload again to every cluster it selects, and "
+             "clusters it no longer selects keep what the old one applied")
 
 
 class CrsImmutableRule:
@@ -87,9 +91,7 @@ class CrsImmutableRule:
             if old is None:
                 continue
             then, now = old.addon.spec, addon.addon.spec
-            fate = ("fleetgen renders a new ClusterResourceSet (its name carries a hash of strategy and selector) and "
-                    "deletes the old one: the new one applies the payload again to every cluster it selects, and "
-                    "clusters it no longer selects keep what the old one applied")
+            fate = _REPLACED
             if then.strategy != now.strategy:
                 yield spec_finding(self, addon.source, "/spec/strategy",
                                    f"changed from {then.strategy} to {now.strategy}; {fate}",

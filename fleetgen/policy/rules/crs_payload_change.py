@@ -45,6 +45,7 @@ from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
 from fleetgen.policy.objects import get, objects_of_kind, transitions
 from fleetgen.sourcemap import escape_token
+from fleetgen.yamlio import YamlLoadError, load_yaml
 
 ADDONS_GROUP = "addons.cluster.x-k8s.io"
 #: The strategy a ClusterResourceSet without `spec.strategy` gets (the CRD default).
@@ -141,12 +142,11 @@ def _listing(objects: list[tuple[str, str, str, str]]) -> str:
 def _identities(text: str) -> list[tuple[str, str, str, str]]:
     """(API group, kind, namespace, name) of each object in a payload (YAML documents or a JSON list),
     in order; [] when it does not parse (the payload checks report that). The group, not the
-    apiVersion: an object moved to another version of its API is the same object."""
-    import yaml
-
+    apiVersion: an object moved to another version of its API is the same object. Read as the
+    payload checks read it (`fleetgen.yamlio.load_yaml`, merge keys resolved)."""
     try:
-        docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    except yaml.YAMLError:
+        docs = [d.data for d in load_yaml(text.encode("utf-8"), "payload", allow_empty=True, merge_keys=True)]
+    except YamlLoadError:
         return []
     if len(docs) == 1 and isinstance(docs[0], list):
         docs = docs[0]
