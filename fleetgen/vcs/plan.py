@@ -774,7 +774,10 @@ def _group_changes(name: str, objs: Sequence[ObjectChange], base_idx: Mapping[tu
         rest = [o for o in rest if o is not old and o is not new]
     if rest:
         sign = {CREATE: "+", DELETE: "-"}
-        listing = ", ".join(f"{sign.get(o.action, '~')}{o.kind} {o.name}" for o in rest)
+        # fleet-wide objects come from every namespace (an addon's ConfigMap and ClusterResourceSet in
+        # each namespace holding a matching cluster), so they are named `namespace/name`
+        listing = ", ".join(f"{sign.get(o.action, '~')}{o.kind} "
+                            f"{o.namespace + '/' if o.namespace and not name else ''}{o.name}" for o in rest)
         kinds = ", ".join(dict.fromkeys(o.kind for o in rest))
         what = f"{label} objects" if not name else label
         changes.append(Change(IN_PLACE, label, f"update {what}: {listing} (no machines replaced)",

@@ -148,6 +148,23 @@ def test_plan_namespace_move_is_a_delete_and_a_create(rendered_repo: Path, cli: 
     assert {o["action"] for o in old["objects"]} == {"delete"}
 
 
+def test_plan_names_fleet_wide_objects_with_their_namespace(rendered_repo: Path, cli: Cli) -> None:
+    """An addon rendered into two namespaces changes two ConfigMaps of one name: the summary line
+    must tell them apart, not list the same object twice."""
+    spec = (rendered_repo / KV_SPEC).read_text().replace("  name: kv-demo\n", "  name: kv-edge\n  namespace: edge\n")
+    (rendered_repo / "clusters/kubevirt/kv-edge.yaml").write_text(spec)
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    git(rendered_repo, "add", "-A")
+    git(rendered_repo, "commit", "-q", "-m", "kv-edge")
+    edit(rendered_repo, "crs/baseline/platform-rbac.yaml", "name: platform-viewers\nroleRef", "name: platform-readers\nroleRef")
+    result = cli("--repo", str(rendered_repo), "plan")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    (line,) = [x.strip() for x in result.stdout.splitlines() if x.startswith("  update fleet-wide objects:")]
+    configmaps = re.findall(r"~ConfigMap ([^ ,]+)", line)
+    assert len(configmaps) == 2 and sorted(c.split("/")[0] for c in configmaps) == ["clusters", "edge"], line
+    assert configmaps[0].split("/")[1] == configmaps[1].split("/")[1]
+
+
 def test_plan_label_change_is_in_place(rendered_repo: Path, cli: Cli) -> None:
     edit(rendered_repo, KV_SPEC, "    env: demo\n", "    env: demo\n    team: platform\n")
     data = plan_json(cli, rendered_repo)
