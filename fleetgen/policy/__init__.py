@@ -76,7 +76,7 @@ from fleetgen.policy.rules import (
     worker_version_skew,
 )
 
-__all__ = ["INTERNAL_RULE_ID", "RULE_BY_ID", "RULES", "SUPERSEDES", "PolicyContext", "Rule", "merge_rule_findings",
+__all__ = ["INTERNAL_RULE_ID", "OBJECT_RULES", "RULE_BY_ID", "RULES", "SUPERSEDES", "PolicyContext", "Rule", "merge_rule_findings",
            "rule_doc", "rule_scope", "run_cluster_rules", "run_rules"]
 
 #: Rule id of the finding that replaces the output of a rule that crashed.
@@ -129,6 +129,21 @@ RULES: tuple[Rule, ...] = (
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,
     cni_addon_missing.RULE,
+)
+
+#: The rules that read only rendered objects, no spec and no base: the webhook mirrors and the
+#: MachineSet preflight version skew. `fleetgen.vcs.edited_output` runs them on output files edited
+#: by hand, whose objects no spec produced.
+OBJECT_RULES: tuple[Rule, ...] = (
+    kcp_webhook.RULE,
+    md_webhook.RULE,
+    mhc_webhook.RULE,
+    crs_webhook.RULE,
+    cluster_webhook.RULE,
+    capmox_machine.RULE,
+    capmox_cluster.RULE,
+    label_values.RULE,
+    worker_version_skew.RULE,
 )
 
 #: Rule id -> rule. Ids are stable: never reused or renamed.

@@ -4,14 +4,16 @@ Owns: `edited_output_findings`, which `validate --base REF` adds to its findings
 applies the output directory as committed, not what the specs render. A file of a cluster's bundle
 under `fleet/` whose bytes differ both from the specs' rendering and from REF, while that cluster's
 spec and fleetgen.yaml are as at REF, was edited by hand: it is what the pull request would really
-apply. Each such file gets an `output-edited` warning at its first differing line (an error when it
+apply. So was any other output file (an addon's, the namespaces, the agent's) that differs from
+its rendering while the inputs render exactly REF's file. Each such file gets an `output-edited` warning at its first differing line (an error when it
 is no longer YAML), and its objects as they are on disk are checked like rendered ones (strict
-schema, CEL with `oldSelf` from REF) and by the transition rules against REF's committed objects,
+schema, CEL with `oldSelf` from REF, the webhook mirrors and the worker version skew of
+`fleetgen.policy.OBJECT_RULES`) and by the transition rules against REF's committed objects,
 so a machine template edited in place under its content-hash name fails the PR
 (`immutable-template`, CAPK "KubevirtMachineTemplateSpec is immutable") at the edited line of the
 output file. Output that is merely stale (as at REF, or rendered from an earlier version of a spec
-that changed since), new or missing files, files outside the bundles, and a base that commits no
-output are `render --check`'s, not reported here. Must not write files.
+that changed since), new or missing files, and a base that commits no output are
+`render --check`'s, not reported here. Must not write files.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
 
     Returns:
         One `output-edited` warning per such file, at its first line that differs from the
-        rendering, plus, for its objects as on disk, the strict schema and CEL findings (with
-        `oldSelf` from the committed objects) and the transition rules' findings against the
-        committed ones, positioned in the output file ([] when the specs did not render, the
-        ref has no commit, or no output file is edited).
+        rendering, plus, for its objects as on disk, the strict schema, CEL (with `oldSelf` from
+        the committed objects) and `OBJECT_RULES` findings its rendering has not, and the
+        transition rules' findings against the committed objects, positioned in the output file
+        ([] when the specs did not render, the ref has no commit, or no output file is edited).
 
     Raises:
         VcsError: not a git repository, or unknown ref.
@@ -86,7 +88,11 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
                 continue  # (a new file, or as committed at the base: stale, not edited)
             spec = specs.get(cluster_key(f.path) or ("", ""))
             if spec is None:
-                continue  # (outside the cluster bundles: addons and the agent's files depend on every input)
+                # outside the cluster bundles (addons, namespaces, the agent's files), which depend on
+                # every input: edited when the inputs still render exactly the base's file
+                if blob_sha(f.content) == at_base[1]:
+                    edited.append((f, data))
+                continue
             if spec not in unchanged:
                 unchanged[spec] = repo.read_file(sha, spec) == (root / spec).read_bytes()
             if unchanged[spec]:  # (else: rendered from an earlier version of the spec, stale)
@@ -94,12 +100,15 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
     if not edited:
         return []
     findings: list[Finding] = []
-    files: list[OutputFile] = []
+    files: list[tuple[OutputFile, OutputFile]] = []  # (as on disk, as rendered), both positioned in the file
     for f, data in edited:
         parsed, problem = _parse(output_dir, f, data)
-        findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem))
+        findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem,
+                                cluster_file=cluster_key(f.path) is not None))
         if parsed is not None:
-            files.append(parsed)
+            as_rendered, _ = _parse(output_dir, f, f.content)
+            if as_rendered is not None:
+                files.append((parsed, as_rendered))
     findings.extend(_object_findings(root, sha, checked, files, committed, schema_locations))
     return findings
 
@@ -125,36 +134,66 @@ def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | No
     return OutputFile(f.path, data, tuple(objects)), ""
 
 
-def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str) -> Finding:
+def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str, *, cluster_file: bool) -> Finding:
     """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
-    warning, or an error when the file is no longer YAML (`yaml_error`: the agent's apply of it fails)."""
+    warning, or an error when the file is no longer YAML (`yaml_error`: the agent's apply of it fails).
+    `cluster_file`: the file is a cluster's (its spec is as at the base), not an addon's or the agent's."""
     ours, theirs = rendered.splitlines(), data.splitlines()
     line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
     problem = f" It is not valid YAML any more ({yaml_error}), so the agent cannot apply it." if yaml_error else ""
+    inputs = "its cluster's spec is as at" if cluster_file else "the specs and addons still render it as at"
     return Finding(RULE_ID, Severity.ERROR if problem else Severity.WARNING,
-                   f"differs from what the specs render and from {base_ref}, though its cluster's spec is as at "
+                   f"differs from what the specs render and from {base_ref}, though {inputs} "
                    f"{base_ref}: edited by hand (or left from a render of a spec since reverted); the GitOps agent "
                    f"applies this file as it is, and the next `fleetgen render` overwrites it.{problem}",
                    Position(path, line, 1),
-                   hint="edit the spec, not the output, then run `fleetgen render`")
+                   hint=f"edit the {'spec' if cluster_file else 'specs or addons'}, not the output, then run `fleetgen render`")
 
 
-def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list[OutputFile],
+def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list[tuple[OutputFile, OutputFile]],
                      committed: dict[str, tuple[int, str]], schema_locations: Sequence[Path]) -> list[Finding]:
-    """Schema, CEL and transition-rule findings on the edited files' objects as on disk (`_parse`),
-    against the committed objects of those files."""
+    """Findings on the edited files' objects as on disk (`_parse`) that their rendering has not:
+    strict schema, CEL (`oldSelf` from the committed objects), the rules that read only objects
+    (`fleetgen.policy.OBJECT_RULES`: webhook mirrors, worker version skew), and every transition
+    rule against the committed objects of those files.
+
+    Args:
+        files: per edited file, (its objects as on disk, its rendering's objects), both positioned
+            in the output file.
+
+    Returns:
+        The findings, positioned in the output files. A schema, CEL or object-rule finding that the
+        rendering of the same file has too (same rule and message) is left out: it is the spec's,
+        reported at the spec.
+    """
     from fleetgen.pipeline import open_registry
+    from fleetgen.policy import OBJECT_RULES, RULES, rule_scope, run_rules
+    from fleetgen.policy.base import PolicyContext
     from fleetgen.render.base import RenderResult
     from fleetgen.validate.engine import check_objects
-    from fleetgen.vcs.plan_build import as_render_result, objects_from_commit, transition_findings
+    from fleetgen.vcs.plan_build import as_render_result, objects_from_commit
 
     if not files:
         return []
     output_dir = checked.fleet.config.output_dir
-    head = RenderResult(tuple(files), checked.rendered.clusters if checked.rendered else ())
-    read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{f.path}" for f in files}, blobs=committed)
+    clusters = checked.rendered.clusters if checked.rendered else ()
+    head = RenderResult(tuple(disk for disk, _ in files), clusters)
+    rendered = RenderResult(tuple(ours for _, ours in files), clusters)
+    read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{disk.path}" for disk, _ in files},
+                               blobs=committed)
     if read is None:
         return []  # (a symlink in the committed output)
     base = as_render_result(read[0], output_dir)
-    found = check_objects(head, registry=open_registry(root, schema_locations), output_dir=output_dir, base=base)
-    return [*found, *transition_findings(checked.fleet, head, read[0])]
+    registry = open_registry(root, schema_locations)
+
+    def object_findings(result: RenderResult) -> list[Finding]:
+        return [*check_objects(result, registry=registry, output_dir=output_dir, base=base),
+                *run_rules(PolicyContext(checked.fleet, result), OBJECT_RULES)]
+
+    known = {(f.rule_id, f.message) for f in object_findings(rendered)}
+    found = [f for f in object_findings(head) if (f.rule_id, f.message) not in known]
+    # every transition rule: the cluster's spec is as at the base, so the rules that compare specs
+    # find nothing, and the ones that compare objects see exactly the hand edit
+    transition = [r for r in RULES if rule_scope(r) == "transition"]
+    base_ctx = PolicyContext(checked.fleet, base)
+    return [*found, *run_rules(PolicyContext(checked.fleet, head, base_ctx), transition)]

@@ -146,6 +146,53 @@ def test_unknown_field_added_to_the_output_by_hand_fails_the_schema_at_its_line(
     assert findings == [("output-edited", "warning", KV_OUTPUT, line), ("schema", "error", KV_OUTPUT, line)]
 
 
+PVE_OUTPUT = "fleet/clusters/clusters/pve-demo/cluster.yaml"
+
+
+@pytest.mark.parametrize(("output", "old", "new", "rule"), [
+    (KV_OUTPUT, "  replicas: 1\n  version: v1.33.1\n", "  replicas: 2\n  version: v1.33.1\n", "kcp-webhook"),
+    (KV_OUTPUT, "      version: v1.33.1\n", "      version: v1.34.0\n", "worker-version-skew"),
+    (PVE_OUTPUT, "    nodeStartupTimeoutSeconds: 900\n", "    nodeStartupTimeoutSeconds: 10\n", "mhc-webhook"),
+    (PVE_OUTPUT, "    cluster.x-k8s.io/cluster-name: pve-demo\nspec:\n  clusterName: pve-demo\n  selector:",
+     "    team: -platform\nspec:\n  clusterName: pve-demo\n  selector:", "label-values"),
+    (PVE_OUTPUT, "      - 10.96.0.0/12\n", "      - 10.97.0.0/16\n", "cluster-network-change"),
+], ids=["even-control-plane", "workers-newer", "mhc-startup-timeout", "label-value", "service-cidr"])
+def test_output_edited_by_hand_gets_the_webhook_rules_at_the_edited_line(rendered_repo: Path, cli: Cli, output: str,
+                                                                          old: str, new: str, rule: str) -> None:
+    """What the agent applies is the edited file: the webhooks would refuse it, so the PR must fail
+    (and a change the running cluster ignores is a warning, as for a spec change)."""
+    path = rendered_repo / output
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    first_changed = next(i for i, (a, b) in enumerate(zip(old.splitlines(), new.splitlines(), strict=True)) if a != b)
+    line = text[:text.index(old)].count("\n") + 1 + first_changed
+    path.write_text(text.replace(old, new))
+    severity = "warning" if rule == "cluster-network-change" else "error"
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == (1 if severity == "error" else 0), result.stdout + result.stderr
+    findings = [(f["rule_id"], f["severity"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert findings == [("output-edited", "warning", output, line), (rule, severity, output, line)]
+
+
+def test_addon_output_edited_by_hand_is_checked_as_edited(rendered_repo: Path, cli: Cli) -> None:
+    """An addon's ClusterResourceSet edited in fleet/ under its hashed name: the webhook refuses the
+    strategy change ("field is immutable"), so the PR must fail at the edited line."""
+    output = "fleet/addons/clusters/calico/addon.yaml"
+    path = rendered_repo / output
+    text = path.read_text()
+    assert text.count("  strategy: Reconcile\n") == 1
+    path.write_text(text.replace("  strategy: Reconcile\n", "  strategy: ApplyOnce\n"))
+    line = path.read_text().splitlines().index("  strategy: ApplyOnce") + 1
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["rule_id"], f["severity"], f["file"], f["line"]) for f in findings] == [
+        ("output-edited", "warning", output, line), ("crs-immutable", "error", output, line)]
+    assert "the specs and addons still render it as at HEAD" in findings[0]["message"]
+    render = cli("--repo", str(rendered_repo), "render", "--check")
+    assert render.exit_code == 1  # (and it is stale: the next render puts the rendering back)
+
+
 def test_output_no_longer_yaml_after_a_hand_edit_is_an_error(rendered_repo: Path, cli: Cli) -> None:
     path = rendered_repo / KV_OUTPUT
     path.write_text(path.read_text() + "foo: [\n")
