@@ -26,7 +26,7 @@ def _escape_property(text: str) -> str:
 def write_github(result: CheckResult, stream: TextIO) -> None:
     """Write one `::error`/`::warning`/`::notice` line per finding inside `::group::<file>`."""
     for file, group in groupby(result.sorted(), key=lambda f: f.position.file):
-        stream.write(f"::group::{file}\n")
+        stream.write(f"::group::{_escape_data(file)}\n")  # (a file name is data too: no line break may end the command)
         for f in group:
             props = [f"file={_escape_property(f.position.file)}"]
             if f.position.line:

@@ -95,7 +95,7 @@ def format_text(plan: Plan) -> str:
         lines and one line per object (`+` create, `-` delete, `~` change, `!` forbidden), then
         notes and findings. Ends with a newline.
     """
-    from fleetgen.report.text import format_finding
+    from fleetgen.report.text import format_finding, one_line
 
     out = [f"plan: working tree against {_base_text(plan)}"]
     if not plan.valid:
@@ -118,6 +118,7 @@ def format_text(plan: Plan) -> str:
     if plan.notes:
         out.append("")
         out.extend(f"note: {n}" for n in plan.notes)
+    out = [one_line(line) for line in out]  # (values from the input: one line each; findings are so already)
     findings = [f for f in plan.result.sorted() if f.severity is not Severity.INFO]
     if findings:
         out.append("")

@@ -84,6 +84,9 @@ def sarif_dict(result: CheckResult) -> dict[str, Any]:
                 "informationUri": "https://github.com/fleetgen/fleetgen",
                 "rules": [{"id": rid, "shortDescription": {"text": text}} for rid, text in rules.items()],
             }},
+            # fleetgen counts columns in characters (code points, as the YAML parser does); SARIF
+            # consumers otherwise assume UTF-16 code units (SARIF 2.1.0 §3.14.17 `columnKind`)
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the fleet repository root"}}},
             "results": results,
         }],

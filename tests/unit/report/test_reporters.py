@@ -91,3 +91,32 @@ def test_info_findings_only_with_verbose_in_every_format() -> None:
     summary = io.StringIO()
     write_report(result, "json", summary)
     assert json.loads(summary.getvalue())["summary"]["infos"] == 0
+
+
+def test_values_from_the_input_cannot_break_a_finding_over_lines_or_inject_a_workflow_command() -> None:
+    """A file name or quoted value holding a line break must not start a line of its own: in CI,
+    a line `::warning ...` is a workflow command, and a terminal runs escape sequences."""
+    result = CheckResult()
+    result.add(Finding("spec", Severity.ERROR, "spec.resources[0]: file crs/nl/x\n::warning file=README.md::injected does not exist",
+                       Position("crs/nl/addon.yaml", 7, 15), hint="fix \x1b[31mit"))
+    result.add(Finding("cp-replicas-odd", Severity.ERROR, "x", Position("clusters/x\n::notice::pwn%25.yaml", 1, 1)))
+    text = _render_result(result, "text").splitlines()
+    assert text[0] == "clusters/x\\n::notice::pwn%25.yaml:1:1: error [cp-replicas-odd] x"
+    assert text[1] == ("crs/nl/addon.yaml:7:15: error [spec] spec.resources[0]: file crs/nl/x\\n::warning "
+                       "file=README.md::injected does not exist")
+    assert text[2] == "  hint: fix \\x1b[31mit"
+    github = _render_result(result, "github").splitlines()
+    assert github[0] == "::group::clusters/x%0A::notice::pwn%2525.yaml"
+    assert not [line for line in github if line.startswith(("::notice", "::warning"))]
+    assert all(line.startswith(("::group::", "::endgroup::", "::error ")) for line in github[:-1])
+
+
+def test_sarif_declares_that_columns_count_code_points() -> None:
+    """fleetgen's columns count characters; SARIF consumers assume UTF-16 code units unless told."""
+    assert json.loads(_render("sarif"))["runs"][0]["columnKind"] == "unicodeCodePoints"
+
+
+def _render_result(result: CheckResult, fmt: str) -> str:
+    out = io.StringIO()
+    write_report(result, fmt, out)
+    return out.getvalue()
