@@ -29,3 +29,54 @@ def test_addon_strategy_or_selector_change_is_a_warning_at_the_addon(rendered_re
     found = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "crs-immutable"]
     assert [(f["file"], f["line"], f["severity"]) for f in found] == [(path, line, "warning")]
     assert "applies the payload again" in found[0]["message"]
+
+
+NAMESPACE_FILE = "crs/baseline/platform-namespace.yaml"  # (the baseline addon is ApplyOnce)
+
+
+def _payload_findings(repo: Path, cli: Cli) -> list[tuple[str, int, str]]:
+    assert cli("--repo", str(repo), "render").exit_code == 0
+    result = cli("--repo", str(repo), "validate", "--base", "HEAD", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return [(f["file"], f["line"], f["message"]) for f in json.loads(result.stdout)["findings"]
+            if f["rule_id"] == "crs-payload-change"]
+
+
+def test_apply_once_payload_change_is_reported_at_the_changed_line_of_the_payload(rendered_repo: Path, cli: Cli) -> None:
+    path = rendered_repo / NAMESPACE_FILE
+    text = path.read_text()
+    path.write_text(text.replace("        cpu: 500m\n", "        cpu: 750m\n", 1))
+    line = text.splitlines().index("        cpu: 500m") + 1
+    ((file, at, message),) = _payload_findings(rendered_repo, cli)
+    assert (file, at) == (NAMESPACE_FILE, line)
+    assert "changed (LimitRange default-limits), but the addon's strategy is ApplyOnce" in message
+
+
+def test_apply_once_payload_file_added_is_reported_at_the_new_file(rendered_repo: Path, cli: Cli) -> None:
+    """The ConfigMap keeps its name, and ApplyOnce never applies a resource again: the clusters
+    the addon already reached never get the new file's objects."""
+    (rendered_repo / "crs/baseline/quota.yaml").write_text(
+        "# a quota for platform tooling\napiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n"
+        "  namespace: platform-system\nspec:\n  hard:\n    pods: \"10\"\n")
+    addon = rendered_repo / "crs/baseline/addon.yaml"
+    addon.write_text(addon.read_text().replace("    - platform-rbac.yaml\n", "    - platform-rbac.yaml\n    - quota.yaml\n"))
+    ((file, at, message),) = _payload_findings(rendered_repo, cli)
+    assert (file, at) == ("crs/baseline/quota.yaml", 2)
+    assert "quota.yaml was added" in message and "never get its objects (ResourceQuota q)" in message
+
+
+@pytest.mark.parametrize("edit", ["comment", "document order", "object moved to a new file"])
+def test_apply_once_payload_edits_that_ship_the_same_objects_pass(rendered_repo: Path, cli: Cli, edit: str) -> None:
+    path = rendered_repo / NAMESPACE_FILE
+    text = path.read_text()
+    docs = text.split("---\n")
+    if edit == "comment":
+        path.write_text(text.replace("# Written for", "# Edited: written for", 1))
+    elif edit == "document order":
+        path.write_text("---\n".join([docs[0], docs[2], docs[1].rstrip("\n") + "\n"]))
+    else:
+        path.write_text("---\n".join(docs[:2]))
+        (rendered_repo / "crs/baseline/netpol.yaml").write_text("# moved\n" + docs[2])
+        addon = rendered_repo / "crs/baseline/addon.yaml"
+        addon.write_text(addon.read_text().replace("    - platform-rbac.yaml\n", "    - platform-rbac.yaml\n    - netpol.yaml\n"))
+    assert _payload_findings(rendered_repo, cli) == []

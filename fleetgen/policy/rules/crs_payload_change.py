@@ -4,9 +4,13 @@ A ClusterResourceSet applies its ConfigMaps' and Secrets' objects to the workloa
 selects, but never deletes anything it applied, and with `strategy: ApplyOnce` (the default) never
 applies a resource again once it reached a cluster. So, compared with the base revision:
 
-* a payload file whose content changed under ApplyOnce reaches only clusters the addon selects
-  from now on; the clusters it already reached keep the old objects (a warning: switch the addon
-  to `Reconcile`, or roll the change out by other means);
+* a payload file whose objects changed, or a file added, under ApplyOnce reaches only clusters
+  the addon selects from now on; the clusters it already reached keep the old objects and never
+  get the new ones (a warning: switch the addon to `Reconcile`, or roll the change out by other
+  means). Objects are compared parsed, so a comment, the order of documents, or an object moved to
+  another file of the same clusters' payloads changes nothing. The warning points at the first
+  new or changed object in the addon's payload file (at its first changed field), when the
+  payload file holds it;
 * a payload file removed from an addon (either strategy) leaves its objects in every cluster it
   reached (a warning: delete them in the workload clusters if they must go); so does an object
   removed from a payload file of a `Reconcile` addon (under ApplyOnce the changed file is the
@@ -25,7 +29,8 @@ Source:
     (ApplyOnce / Reconcile; "resources will not be deleted"), exp/addons/internal/controllers
     (`ClusterResourceSetBinding` records each applied resource with its hash); FIELD.md §1.6.
 
-Failing example (base revision: `cpu: 500m` in crs/baseline/platform-namespace.yaml, ApplyOnce)::
+Failing example (base revision: `cpu: 500m` in crs/baseline/platform-namespace.yaml, ApplyOnce;
+reported at the `cpu:` line)::
 
     # crs/baseline/platform-namespace.yaml
     default: {cpu: 750m}
@@ -39,12 +44,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
-from fleetgen.findings import Finding, Severity
+from fleetgen.findings import Finding, Position, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.objects import get, objects_of_kind, transitions
-from fleetgen.sourcemap import escape_token
+from fleetgen.policy.objects import first_difference, get, objects_of_kind, transitions
+from fleetgen.sourcemap import SourceMap, escape_token
 from fleetgen.yamlio import YamlLoadError, load_yaml
 
 ADDONS_GROUP = "addons.cluster.x-k8s.io"
@@ -86,6 +93,7 @@ class CrsPayloadChangeRule:
                     shipped_texts.setdefault((obj.ref.namespace, owner[1]), []).extend(
                         v for v in values.values() if isinstance(v, str))
         objects_now: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
+        applied: dict[tuple[str, str], dict[str, Any]] | None = None  # (read when an ApplyOnce payload changed)
 
         def gone(text: str, namespace: str, selector: str) -> list[tuple[str, str, str, str]] | None:
             """The objects of a payload that no payload for the same clusters ships now; None if it does not parse."""
@@ -116,21 +124,33 @@ class CrsPayloadChangeRule:
                                      f"{key} was removed from the addon; a ClusterResourceSet never deletes what it "
                                      f"applied, so its objects{listed} stay in every workload cluster it reached",
                                      hint="delete those objects in the workload clusters if they must go")
-            changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+            for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
+                lost = gone(old[key], namespace, selector) if isinstance(old[key], str) else None
+                if lost:
+                    yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
+                                         f"{_listing(lost)} removed from {key}; a ClusterResourceSet never deletes "
+                                         "what it applied, so those objects stay in every workload cluster it reached",
+                                         hint="delete those objects in the workload clusters if they must go")
             if strategy != "ApplyOnce":
-                for key in changed:
-                    lost = gone(old[key], namespace, selector) if isinstance(old[key], str) else None
-                    if lost:
-                        yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
-                                             f"{_listing(lost)} removed from {key}; a ClusterResourceSet never deletes "
-                                             "what it applied, so those objects stay in every workload cluster it reached",
-                                             hint="delete those objects in the workload clusters if they must go")
                 continue
-            for key in changed:
-                yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
-                                     f"{key} changed, but the addon's strategy is ApplyOnce: the clusters it already "
-                                     "reached keep the old objects, only clusters it selects from now on get the new ones",
-                                     hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
+            if applied is None:
+                applied = _applied_objects(ctx)
+            before = applied.get((namespace, selector), {})
+            for key in sorted(k for k in new if k not in old or old[k] != new[k]):
+                docs = _documents(new[key]) if isinstance(new[key], str) else None
+                fresh = None if docs is None else [d for d in docs if _canonical(d) not in before]
+                if fresh == []:
+                    continue  # (every object already applied as it is: a comment, the order, a moved object)
+                # (fresh is None: it does not parse; its bytes changed, so did what it ships)
+                listed = f" ({_listing([_identity(d) for d in fresh])})" if fresh else ""
+                problem = (f"{key} was added, but the addon's strategy is ApplyOnce: the clusters it already reached never "
+                           f"get its objects{listed}, only clusters it selects from now on" if key not in old else
+                           f"{key} changed{listed}, but the addon's strategy is ApplyOnce: the clusters it already "
+                           "reached keep the old objects, only clusters it selects from now on get the new ones")
+                finding = object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}", problem,
+                                         hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
+                where = _payload_position(ctx, t.new.spec_position(f"/{field}").file, fresh[0], before) if fresh else None
+                yield finding if where is None else replace(finding, position=where)
 
 
 def _listing(objects: list[tuple[str, str, str, str]]) -> str:
@@ -139,25 +159,95 @@ def _listing(objects: list[tuple[str, str, str, str]]) -> str:
     return listed + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
 
 
-def _identities(text: str) -> list[tuple[str, str, str, str]]:
-    """(API group, kind, namespace, name) of each object in a payload (YAML documents or a JSON list),
-    in order; [] when it does not parse (the payload checks report that). The group, not the
-    apiVersion: an object moved to another version of its API is the same object. Read as the
-    payload checks read it (`fleetgen.yamlio.load_yaml`, merge keys resolved)."""
+#: Key of `_applied_objects` entries whose base payloads did not all parse.
+_UNPARSED = ""
+
+
+def _documents(text: str | bytes, file: str = "payload") -> list[tuple[dict[str, Any], SourceMap, str]] | None:
+    """The objects of a payload (YAML documents or a JSON list) with their positions and the pointer
+    prefix of each inside its document (`/2` for a JSON list's third item), in order; None when it
+    does not parse (the payload checks report that). Read as the payload checks read it
+    (`fleetgen.yamlio.load_yaml`, merge keys resolved)."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        docs = [d.data for d in load_yaml(text.encode("utf-8"), "payload", allow_empty=True, merge_keys=True)]
+        docs = load_yaml(raw, file, allow_empty=True, merge_keys=True)
     except YamlLoadError:
-        return []
-    if len(docs) == 1 and isinstance(docs[0], list):
-        docs = docs[0]
-    out = []
-    for doc in docs:
-        if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
-            meta = doc["metadata"]
-            group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-            namespace = str(meta.get("namespace") or "default")  # (where an object without one is created)
-            out.append((group, str(doc.get("kind", "")), namespace, str(meta.get("name", ""))))
+        return None
+    if len(docs) == 1 and isinstance(docs[0].data, list):
+        return [(item, docs[0].source, f"/{i}") for i, item in enumerate(docs[0].data) if _is_object(item)]
+    return [(d.data, d.source, "") for d in docs if _is_object(d.data)]
+
+
+def _is_object(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("metadata"), dict)
+
+
+def _identity(doc: tuple[dict[str, Any], SourceMap, str]) -> tuple[str, str, str, str]:
+    """(API group, kind, namespace, name) of a payload object. The group, not the apiVersion: an
+    object moved to another version of its API is the same object."""
+    data = doc[0]
+    meta = data["metadata"]
+    group = str(data.get("apiVersion", "")).rpartition("/")[0]
+    namespace = str(meta.get("namespace") or "default")  # (where an object without one is created)
+    return group, str(data.get("kind", "")), namespace, str(meta.get("name", ""))
+
+
+def _identities(text: str) -> list[tuple[str, str, str, str]]:
+    """`_identity` of each object in a payload, in order; [] when it does not parse."""
+    return [_identity(d) for d in _documents(text) or []]
+
+
+def _canonical(doc: tuple[dict[str, Any], SourceMap, str]) -> str:
+    """A payload object as canonical JSON (sorted keys): equal for equal objects, whatever the YAML."""
+    return json.dumps(doc[0], sort_keys=True, default=str)
+
+
+def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the base revision's ClusterResourceSet payloads ship, per (namespace, cluster selector):
+    canonical object -> the object (`_UNPARSED` -> True when some payload did not parse)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    if ctx.base is None:
+        return out
+    owners: dict[tuple[str, str, str], str] = {}
+    for _, crs in objects_of_kind(ctx.base.rendered, "ClusterResourceSet", group=ADDONS_GROUP):
+        selector = json.dumps(get(crs.manifest, "/spec/clusterSelector"), sort_keys=True)
+        for ref in get(crs.manifest, "/spec/resources") or []:
+            if isinstance(ref, dict):
+                owners[(str(ref.get("kind", "")), crs.ref.namespace, str(ref.get("name", "")))] = selector
+    for _, obj in objects_of_kind(ctx.base.rendered, "ConfigMap", "Secret", group=""):
+        selector = owners.get((obj.ref.kind, obj.ref.namespace, obj.ref.name))
+        if selector is None:
+            continue
+        shipped = out.setdefault((obj.ref.namespace, selector), {})
+        for field in ("data", "stringData"):
+            values = get(obj.manifest, f"/{field}")
+            for value in values.values() if isinstance(values, dict) else ():
+                docs = _documents(value) if isinstance(value, str) else None
+                if docs is None:
+                    shipped[_UNPARSED] = True
+                for doc in docs or ():
+                    shipped[_canonical(doc)] = doc
     return out
+
+
+def _payload_position(ctx: PolicyContext, addon_file: str, doc: tuple[dict[str, Any], SourceMap, str],
+                      before: dict[str, Any]) -> Position | None:
+    """Where a new or changed payload object is in its addon's payload file: at its first field that
+    differs from the base object of the same identity, else at its start. None when the payload comes
+    from no addon of the fleet (objects read from an output file) or no payload file holds it."""
+    from fleetgen.validate.payload import payload_path
+
+    addon = next((a for a in ctx.fleet.addons if a.path == addon_file), None)
+    if addon is None:
+        return None
+    wanted = _canonical(doc)
+    old = next((o for key, o in before.items() if key != _UNPARSED and _identity(o) == _identity(doc)), None)
+    for name, raw in addon.files.items():
+        for item in _documents(raw, payload_path(addon, name)) or ():
+            if _canonical(item) == wanted:
+                diff = first_difference(old[0], item[0]) if old is not None else None
+                return item[1].lookup(item[2] + (diff[0] if diff else ""))
+    return None
 
 
 RULE = CrsPayloadChangeRule()
