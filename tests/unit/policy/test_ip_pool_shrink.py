@@ -83,3 +83,16 @@ def test_ip_pool_shrink_points_at_the_entry_edited_in_place() -> None:
     head = pxc(V4.format(addresses="[10.0.0.30, 10.0.0.10-10.0.0.19, 10.0.0.2]"))
     [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
     assert finding.pointer == "/spec/ipv4Config/addresses/1"
+
+
+def test_ip_pool_shrink_does_not_count_the_gateway_as_a_remaining_address() -> None:
+    """IPAM never hands out the gateway (nor the subnet's network address): with .1 the gateway,
+    .0-.2 keeps one address a Machine could hold, for the base revision's 2 Machines."""
+    base = pxc(V4.format(addresses="[10.0.0.0-10.0.0.20]")) + machines(1, "}\nspec: {clusterName: pve-a, replicas: 1}")
+    head = pxc(V4.format(addresses="[10.0.0.0-10.0.0.2, 10.0.0.30-10.0.0.40]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.ERROR
+    assert "the base revision runs 2 Machines, each holding one of its addresses, and only 1 of them remain" in finding.message
+    head = pxc(V4.format(addresses="[10.0.0.0-10.0.0.3, 10.0.0.30-10.0.0.40]"))
+    [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
+    assert finding.severity is Severity.WARNING
