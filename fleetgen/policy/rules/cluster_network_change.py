@@ -10,7 +10,8 @@ the stored kubeadm configuration. So the new values only describe a cluster that
 a warning, to make the change deliberately (or to create a new cluster).
 
 Compares each CAPI Cluster's `spec.clusterNetwork` with the base revision's; skipped when there is
-no base revision.
+no base revision, and for a Cluster whose infrastructure provider changed (a hypervisor switch,
+refused as a whole by `infrastructure-provider-change`; its default serviceDomain differs).
 
 Severity: warning.
 
@@ -56,6 +57,8 @@ class ClusterNetworkChangeRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one warning per Cluster whose clusterNetwork differs from the base revision's."""
         for t in transitions(ctx, "Cluster", group=CAPI_GROUP):
+            if get(t.old.manifest, "/spec/infrastructureRef/kind") != get(t.new.manifest, "/spec/infrastructureRef/kind"):
+                continue  # (a hypervisor switch: `infrastructure-provider-change` refuses the whole change)
             diff = first_difference(get(t.old.manifest, "/spec/clusterNetwork"), get(t.new.manifest, "/spec/clusterNetwork"),
                                     "/spec/clusterNetwork")
             if diff is None:
