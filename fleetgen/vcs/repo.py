@@ -102,11 +102,26 @@ class FleetRepo:
         """
         try:
             return str(self._repo.commit(ref).hexsha)
-        except (BadName, BadObject, ValueError, git.exc.GitError) as err:
+        except (BadName, BadObject, ValueError, IndexError, git.exc.GitError) as err:  # (IndexError: `ref@{N}`)
             if ref == "HEAD" and not self._repo.head.is_valid():
                 return None
-            raise VcsError(f"unknown git ref {ref!r} in {self.git_root}: {err}; "
-                           "fetch it first (e.g. `git fetch origin main`)") from err
+            raise VcsError(f"unknown git ref {ref!r} in {self.git_root}: {self._ref_problem(ref, err)}") from err
+
+    def _ref_problem(self, ref: str, err: Exception) -> str:
+        """Why `ref` names no commit, in git's terms, with the fetch advice only where fetching helps."""
+        try:
+            kind = str(self._repo.rev_parse(ref).type)
+        except (BadName, BadObject, ValueError, IndexError, git.exc.GitError):
+            kind = ""
+        if kind and kind != "commit":
+            return f"it names a {kind}, not a commit"
+        text = str(err)
+        detail = text.partition(" - ")[2].removesuffix("' did not resolve to an object")  # (GitPython's revision syntax errors)
+        if detail:
+            return detail  # e.g. "not enough parent commits to reach '~5'"
+        if any(c in ref for c in "~^:@{"):
+            return text[:1].lower() + text[1:]  # e.g. "invalid revlog index: 5"
+        return "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"
 
     def short_sha(self, sha: str) -> str:
         """Abbreviated sha (7 hex digits)."""

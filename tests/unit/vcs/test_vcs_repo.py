@@ -78,6 +78,21 @@ def test_checkout_tree_unknown_ref_is_a_vcs_error(repo: Path) -> None:
     assert exc.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("ref", "problem"), [
+    ("origin/nope", "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"),
+    ("HEAD~5", "not enough parent commits to reach '~5'"),
+    ("HEAD:platform", "it names a tree, not a commit"),
+    ("HEAD:platform/fleetgen.yaml", "it names a blob, not a commit"),
+    ("HEAD@{9}", "invalid revlog index: 9"),
+])
+def test_resolve_says_why_a_ref_names_no_commit(repo: Path, ref: str, problem: str) -> None:
+    """One clean line per bad ref, and the fetch advice only where fetching could help."""
+    with open_repo(repo / "platform") as r, pytest.raises(VcsError) as exc:
+        r.resolve(ref)
+    assert str(exc.value).endswith(f": {problem}"), str(exc.value)
+    assert exc.value.exit_code == 2
+
+
 def test_open_repo_outside_git_is_a_vcs_error(tmp_path: Path) -> None:
     with pytest.raises(VcsError, match="not inside a git repository"):
         open_repo(tmp_path)
