@@ -443,6 +443,8 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                  crds: Mapping[tuple[str, str], str]) -> list[Finding]:
     out: list[Finding] = []
     pending: dict[tuple[Position, str, Severity, str], _Pending] = {}
+    # (file, document index) -> (label, document, object, minors not serving it, API versions they serve instead)
+    not_served: dict[tuple[str, int], tuple[str, Document, dict[str, Any], list[str], list[str]]] = {}
     unchecked: set[tuple[str, str, str]] = set()
 
     def add(severity: Severity, text: str, doc: Document, pointer: str, obj: dict[str, Any], minor: str) -> None:
@@ -485,11 +487,10 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                     for pointer, message in _core_violations(parsed.digest, index, minor, obj):
                         add(Severity.ERROR, f"{label}: {message}", doc, pointer, obj, minor)
                 elif kube_schemas.is_builtin_group(group) and exact:
-                    served = kube_schemas.served_api_versions(minor, group, kind_name)
-                    instead = f"; use {' or '.join(served)}" if served else "; check the apiVersion and kind"
-                    add(Severity.ERROR,
-                        f"{label}: Kubernetes {minor} does not serve {api_version} {kind_name} (removed, not yet added, "
-                        f"or misspelled){instead}", doc, "/apiVersion" if served else "/kind", obj, minor)
+                    # one finding for every version that does not serve it (one problem, one fix)
+                    entry = not_served.setdefault((file, index), (label, doc, obj, [], []))
+                    entry[3].append(minor)
+                    entry[4].extend(v for v in kube_schemas.served_api_versions(minor, group, kind_name) if v not in entry[4])
                 elif (file, api_version, kind_name) not in unchecked:
                     unchecked.add((file, api_version, kind_name))
                     why = ("is not a core Kubernetes kind and no addon ships its CustomResourceDefinition; "
@@ -498,6 +499,14 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                            else f"is unknown to the bundled schemas (newest {minor})")
                     out.append(Finding(RULE_SCHEMA, Severity.INFO, f"{api_version} {kind_name} not checked: it {why}",
                                        doc.source.lookup("/kind"), pointer="/kind", object=_ref(obj)))
+    for label, doc, obj, not_minors, served in not_served.values():
+        instead = f"; use {' or '.join(served)}" if served else "; check the apiVersion and kind"
+        verb = "does" if len(not_minors) == 1 else "do"
+        out.append(Finding(RULE_SCHEMA, Severity.ERROR,
+                           f"{label}: Kubernetes {', '.join(not_minors)} {verb} not serve {obj['apiVersion']} {obj['kind']} "
+                           f"(removed, not yet added, or misspelled){instead}",
+                           doc.source.lookup("/apiVersion" if served else "/kind"),
+                           pointer="/apiVersion" if served else "/kind", object=_ref(obj)))
     for p in pending.values():
         suffix = f" ({_versions_text(p.minors)})"
         out.append(Finding(RULE_SCHEMA, p.severity, p.text + suffix, p.position, pointer=p.pointer, object=p.object))

@@ -381,6 +381,17 @@ def test_check_payloads_clusters_on_two_versions_merge_identical_findings(tmp_pa
     assert findings[0].message.endswith("(Kubernetes 1.32, 1.33 schemas)")
 
 
+def test_check_payloads_api_not_served_by_two_cluster_versions_is_one_finding(tmp_path: Path) -> None:
+    """One problem, one fix: an API removed before both versions is reported once, naming both."""
+    pdb = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  maxUnavailable: 1\n"
+    clusters = {"a": cluster_yaml("a", "v1.31.4"), "b": cluster_yaml("b", "v1.33.1")}
+    fleet = make_fleet(tmp_path, {"pdb": {"pdb.yaml": pdb}}, clusters=clusters)
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/pdb/pdb.yaml", 1, 1, "addon-schema", "error")]
+    assert "Kubernetes 1.31, 1.33 do not serve policy/v1beta1 PodDisruptionBudget" in findings[0].message
+    assert findings[0].message.endswith("; use policy/v1")
+
+
 def test_addon_kubernetes_versions_no_matching_cluster_uses_fleet_default(tmp_path: Path) -> None:
     fleet = make_fleet(
         tmp_path,
