@@ -32,13 +32,20 @@ class FleetgenError(Exception):
 
 
 class ConfigError(FleetgenError):
-    """Raised when fleetgen.yaml, schemas/sources.yaml or a command line is unusable (exit 2)."""
+    """Raised when fleetgen.yaml, schemas/sources.yaml or a command line is unusable (exit 2).
+
+    Attributes:
+        findings: tuple of `fleetgen.findings.Finding`, the problems with their positions when
+            they are known (fleetgen.yaml's), for reports in a machine format; () otherwise.
+    """
 
     exit_code = ExitCode.USAGE
 
-    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
+                 findings: tuple = ()) -> None:  # tuple[Finding, ...]; untyped: no import cycle
         self.path = path
         self.line = line
+        self.findings = findings
         where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
         super().__init__(f"{where}{message}")
 
@@ -57,10 +64,9 @@ class DefaultsError(ConfigError):
     exit_code = ExitCode.INVALID
 
     def __init__(self, findings: tuple, config: object, source: object) -> None:  # untyped: no import cycle
-        self.findings = findings
         self.config = config
         self.source = source
-        super().__init__("\n".join(f"{f.position}: {f.message}" for f in findings))
+        super().__init__("\n".join(f"{f.position}: {f.message}" for f in findings), findings=findings)
 
 
 class SpecLoadError(FleetgenError):

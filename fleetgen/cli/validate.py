@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fleetgen.cli import repo_root
 from fleetgen.errors import ExitCode
+
+if TYPE_CHECKING:
+    from fleetgen.errors import ConfigError
+    from fleetgen.findings import Severity
 
 
 @click.command(epilog="""Examples:
@@ -48,10 +53,35 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     edited by hand (it differs from the rendering and from REF) is reported, and its objects as
     edited are checked against REF too.
     """
+    from fleetgen.errors import ConfigError
     from fleetgen.findings import Severity
+
+    try:
+        return _validate(repo_root(ctx), fmt=fmt, fail_on=Severity(fail_on), base_ref=base_ref,
+                         schema_locations=schema_locations, no_cache=no_cache, verbose=verbose)
+    except ConfigError as err:
+        _report_config_error(err, fmt)
+        raise
+
+
+def _report_config_error(err: ConfigError, fmt: str) -> None:
+    """In a machine format (json, sarif, github), also write a report holding a configuration error's
+    positioned problems, so `validate --format sarif > x.sarif` or a CI annotation still shows
+    them; the error itself goes to stderr (exit 2) as for every command."""
+    from fleetgen.findings import CheckResult
+    from fleetgen.report import resolve_format, write_report
+
+    if not err.findings or resolve_format(fmt) == "text":
+        return
+    buffer = io.StringIO()
+    write_report(CheckResult(list(err.findings)), fmt, buffer)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _validate(root: Path, *, fmt: str, fail_on: Severity, base_ref: str | None, schema_locations: tuple[Path, ...],
+              no_cache: bool, verbose: bool) -> int:
     from fleetgen.report import write_report
 
-    root = repo_root(ctx)
     summary = inputs = None
     if base_ref is None and not no_cache:
         from fleetgen.run_cache import lookup, read_inputs
@@ -75,4 +105,4 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
     buffer = io.StringIO()
     write_report(result, fmt, buffer, verbose=verbose)
     click.echo(buffer.getvalue(), nl=False)
-    return ExitCode.INVALID if result.fails(Severity(fail_on)) else ExitCode.OK
+    return ExitCode.INVALID if result.fails(fail_on) else ExitCode.OK

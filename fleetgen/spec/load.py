@@ -304,17 +304,18 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     try:
         data, source = _load_single(path.read_bytes(), CONFIG_FILE)
     except YamlLoadError as err:
-        raise ConfigError(f"{err.finding.position}: {err.finding.message}") from err
+        raise ConfigError(f"{err.finding.position}: {err.finding.message}", findings=(err.finding,)) from err
     if not isinstance(data, dict):
-        raise ConfigError(f"{source.lookup('')}: expected a mapping (a FleetConfig document)")
+        problem = Finding("spec", Severity.ERROR, "expected a mapping (a FleetConfig document)", source.lookup(""))
+        raise ConfigError(f"{problem.position}: {problem.message}", findings=(problem,))
     raw_defaults = data.get("defaults")
     if "defaults" in data and not isinstance(raw_defaults, dict):  # (null: every entry commented out)
         data = {**data, "defaults": {}}
     try:
         config = models.FleetConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"{f.position}: {f.message}" for f in findings_from_validation(err, source)]
-        raise ConfigError("\n".join(lines)) from err
+        problems = tuple(findings_from_validation(err, source))
+        raise ConfigError("\n".join(f"{f.position}: {f.message}" for f in problems), findings=problems) from err
     if raw_defaults is not None and not isinstance(raw_defaults, dict):
         got = {list: "a list", str: "a string", bool: "a boolean"}.get(type(raw_defaults), "a number")
         problem = Finding("spec", Severity.ERROR, f"defaults: expected a mapping (a partial ClusterSpec), got {got}",

@@ -57,3 +57,23 @@ def test_sarif_of_a_fleet_with_findings_matches_the_official_schema(fleet_repo: 
 def test_sarif_of_a_valid_fleet_matches_the_official_schema(fleet_repo: Path) -> None:
     log = _sarif(fleet_repo, code=0)
     assert log["runs"][0]["results"] == []
+
+
+def test_config_error_still_gives_a_report_in_machine_formats(fleet_repo: Path) -> None:
+    """`validate --format sarif > x.sarif` with a bad fleetgen.yaml: exit 2 and the error on stderr,
+    as for every command, and a valid report holding it at its line (no empty upload)."""
+    config = fleet_repo / "fleetgen.yaml"
+    text = config.read_text()
+    assert "  agent: fleet " in text
+    config.write_text(text.replace("  agent: fleet ", "  agent: fleeet", 1))
+    line = config.read_text().splitlines().index(next(x for x in config.read_text().splitlines() if "fleeet" in x)) + 1
+    log = _sarif(fleet_repo, code=2)
+    (result,) = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": line, "startColumn": 3}
+    assert "gitops.agent" in result["message"]["text"]
+    json_run = run_cli("--repo", str(fleet_repo), "validate", "--format", "json")
+    assert json_run.exit_code == 2
+    assert [(f["file"], f["line"]) for f in json.loads(json_run.stdout)["findings"]] == [("fleetgen.yaml", line)]
+    assert "fleetgen.yaml:" in json_run.stderr and "gitops.agent" in json_run.stderr
+    text_run = run_cli("--repo", str(fleet_repo), "validate", "--format", "text")
+    assert text_run.exit_code == 2 and text_run.stdout == ""  # (text: the error on stderr only, once)
