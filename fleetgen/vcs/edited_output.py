@@ -5,11 +5,11 @@ applies the output directory as committed, not what the specs render. A file of 
 under `fleet/` whose bytes differ both from the specs' rendering and from REF, while that cluster's
 spec and fleetgen.yaml are as at REF, was edited by hand: it is what the pull request would really
 apply. So was any other output file (an addon's, the namespaces, the agent's) that differs from
-its rendering while the inputs render exactly REF's file. Each such file gets an `output-edited` warning at its first differing line (an error when it
-is no longer YAML), and its objects as they are on disk are checked like rendered ones (strict
-schema, CEL with `oldSelf` from REF, the webhook mirrors and the worker version skew of
-`fleetgen.policy.OBJECT_RULES`) and by the transition rules against REF's committed objects,
-so a machine template edited in place under its content-hash name fails the PR
+its rendering while the inputs render exactly REF's file. Each such file gets an `output-edited`
+warning at its first differing line (an error when it is no longer YAML), and its objects as they
+are on disk are checked like rendered ones (strict schema, CEL with `oldSelf` from REF, the webhook
+mirrors and the worker version skew of `fleetgen.policy.OBJECT_RULES`) and by every transition rule
+against REF's committed objects, so a machine template edited in place under its content-hash name fails the PR
 (`immutable-template`, CAPK "KubevirtMachineTemplateSpec is immutable") at the edited line of the
 output file. Output that is merely stale (as at REF, or rendered from an earlier version of a spec
 that changed since), new or missing files, and a base that commits no output are
@@ -192,8 +192,9 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
 
     known = {(f.rule_id, f.message) for f in object_findings(rendered)}
     found = [f for f in object_findings(head) if (f.rule_id, f.message) not in known]
-    # every transition rule: the cluster's spec is as at the base, so the rules that compare specs
-    # find nothing, and the ones that compare objects see exactly the hand edit
+    # every transition rule: both sides carry the working tree's specs, so the rules that compare
+    # specs find nothing (the pipeline reported those), and the ones that compare objects see
+    # exactly the hand edit (only the edited files, on both sides)
     transition = [r for r in RULES if rule_scope(r) == "transition"]
     base_ctx = PolicyContext(checked.fleet, base)
     return [*found, *run_rules(PolicyContext(checked.fleet, head, base_ctx), transition)]

@@ -159,10 +159,6 @@ def _listing(objects: list[tuple[str, str, str, str]]) -> str:
     return listed + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
 
 
-#: Key of `_applied_objects` entries whose base payloads did not all parse.
-_UNPARSED = ""
-
-
 def _documents(text: str | bytes, file: str = "payload") -> list[tuple[dict[str, Any], SourceMap, str]] | None:
     """The objects of a payload (YAML documents or a JSON list) with their positions and the pointer
     prefix of each inside its document (`/2` for a JSON list's third item), in order; None when it
@@ -204,7 +200,7 @@ def _canonical(doc: tuple[dict[str, Any], SourceMap, str]) -> str:
 
 def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, Any]]:
     """What the base revision's ClusterResourceSet payloads ship, per (namespace, cluster selector):
-    canonical object -> the object (`_UNPARSED` -> True when some payload did not parse)."""
+    canonical object -> the object (a payload that does not parse ships nothing here)."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     if ctx.base is None:
         return out
@@ -222,10 +218,7 @@ def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, Any]
         for field in ("data", "stringData"):
             values = get(obj.manifest, f"/{field}")
             for value in values.values() if isinstance(values, dict) else ():
-                docs = _documents(value) if isinstance(value, str) else None
-                if docs is None:
-                    shipped[_UNPARSED] = True
-                for doc in docs or ():
+                for doc in (_documents(value) if isinstance(value, str) else None) or ():
                     shipped[_canonical(doc)] = doc
     return out
 
@@ -241,7 +234,7 @@ def _payload_position(ctx: PolicyContext, addon_file: str, doc: tuple[dict[str, 
     if addon is None:
         return None
     wanted = _canonical(doc)
-    old = next((o for key, o in before.items() if key != _UNPARSED and _identity(o) == _identity(doc)), None)
+    old = next((o for o in before.values() if _identity(o) == _identity(doc)), None)
     for name, raw in addon.files.items():
         for item in _documents(raw, payload_path(addon, name)) or ():
             if _canonical(item) == wanted:
