@@ -22,7 +22,7 @@ Source:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -191,6 +191,14 @@ def allocatable_count(entries: Iterable[object], prefix: object, gateway: object
         return None
     pool = merge(iv for iv in intervals if iv is not None)
     written = sum(iv.size for iv in pool)
+    left_out = reserved_addresses(pool, prefix, gateway)
+    allocatable = sum(iv.size for iv in subtract(pool, [iv for _, iv in left_out]))
+    return PoolCapacity(allocatable, written, tuple(dict.fromkeys(words for words, _ in left_out)))
+
+
+def reserved_addresses(pool: Sequence[IPInterval], prefix: object, gateway: object) -> list[tuple[str, IPInterval]]:
+    """The addresses of a pool (merged intervals) that in-cluster IPAM never allocates, as
+    `allocatable_count` leaves them out: (words, the one address), e.g. ("the gateway", 10.0.0.1)."""
     reserved: list[tuple[str, int, int]] = []  # (words, family, address)
     gw = parse_ip(gateway)
     if gw is not None:
@@ -200,10 +208,8 @@ def allocatable_count(entries: Iterable[object], prefix: object, gateway: object
         reserved.append(("the network address", network.version, int(network.network_address)))
         if network.version == 4:
             reserved.append(("the broadcast address", 4, int(network.broadcast_address)))
-    left_out = [(words, IPInterval(version, at, at)) for words, version, at in reserved
-                if any(iv.version == version and iv.first <= at <= iv.last for iv in pool)]
-    allocatable = sum(iv.size for iv in subtract(pool, [iv for _, iv in left_out]))
-    return PoolCapacity(allocatable, written, tuple(dict.fromkeys(words for words, _ in left_out)))
+    return [(words, IPInterval(version, at, at)) for words, version, at in reserved
+            if any(iv.version == version and iv.first <= at <= iv.last for iv in pool)]
 
 
 def pool_network(intervals: Iterable[IPInterval | None], prefix: int) -> IPNetwork | None:

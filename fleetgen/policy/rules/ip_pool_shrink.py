@@ -9,7 +9,7 @@ removed address is a warning to check before merging -- unless fewer of the base
 addresses remain than the base revision runs Machines (control-plane replicas plus every
 MachineDeployment's replicas, the autoscaler's minimum when replicas are left to it; the gateway
 and the subnet's network and broadcast addresses do not count, IPAM never hands them out, as
-`proxmox-pool-capacity` counts them): each Machine holds one address of the pool, so at least one allocated address is then certainly dropped and the
+`proxmox-pool-capacity` counts them; removing only those is no finding): each Machine holds one address of the pool, so at least one allocated address is then certainly dropped and the
 update certainly rejected, an error.
 
 Compares each rendered ProxmoxCluster with the same object in the base revision; skipped when
@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
-from fleetgen.policy.ipnet import IPInterval, allocatable_count, merge, parse_interval, subtract
+from fleetgen.policy.ipnet import IPInterval, merge, parse_interval, reserved_addresses, subtract
 from fleetgen.policy.objects import cluster_name_of, get, machine_count, transitions
 
 INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
@@ -81,7 +81,11 @@ class IpPoolShrinkRule:
                 new = _intervals(get(t.new.manifest, f"/spec/{config}/addresses"))
                 if not old:
                     continue
-                removed = subtract(old, new)
+                # what IPAM never hands out (the base pool's gateway, network and broadcast addresses)
+                # no Machine holds: removing it changes nothing
+                reserved = [iv for _, iv in reserved_addresses(merge(old), get(t.old.manifest, f"/spec/{config}/prefix"),
+                                                               get(t.old.manifest, f"/spec/{config}/gateway"))]
+                removed = subtract(subtract(old, new), reserved)
                 if not removed:
                     continue
                 count = sum(iv.size for iv in removed)
@@ -89,12 +93,7 @@ class IpPoolShrinkRule:
                 pointer = _where(get(t.old.manifest, f"/spec/{config}/addresses"),
                                  get(t.new.manifest, f"/spec/{config}/addresses"), config)
                 removed_text = f"{count} node address{'es' if count != 1 else ''} removed since the base revision ({shown})"
-                # the base addresses a Machine may hold that remain: never the gateway, nor the
-                # subnet's network and broadcast addresses (IPAM does not hand them out)
-                remaining = subtract(merge(old), removed)
-                capacity = allocatable_count([str(iv) for iv in remaining], get(t.old.manifest, f"/spec/{config}/prefix"),
-                                             get(t.old.manifest, f"/spec/{config}/gateway"))
-                kept = capacity.allocatable if capacity is not None else sum(iv.size for iv in remaining)
+                kept = sum(iv.size for iv in subtract(subtract(merge(old), reserved), removed))  # (ones a Machine may hold)
                 assert ctx.base is not None
                 machines = machine_count(ctx.base.rendered, t.old.ref.namespace, cluster_name_of(t.old) or t.old.ref.name)
                 if kept < machines:

@@ -25,10 +25,10 @@ def test_ip_pool_shrink_removed_config_warns_at_config() -> None:
 
 
 def test_ip_pool_shrink_many_removed_ranges_are_elided() -> None:
-    base = pxc(V4.format(addresses="[10.0.0.1, 10.0.0.3, 10.0.0.5, 10.0.0.7, 10.0.0.9]"))
+    base = pxc(V4.format(addresses="[10.0.0.2, 10.0.0.4, 10.0.0.6, 10.0.0.8, 10.0.0.9]"))
     head = pxc(V4.format(addresses="[10.0.0.9]"))
     [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
-    assert "4 node addresses removed since the base revision (10.0.0.1, 10.0.0.3, 10.0.0.5, ...)" in finding.message
+    assert "4 node addresses removed since the base revision (10.0.0.2, 10.0.0.4, 10.0.0.6, ...)" in finding.message
 
 
 def test_ip_pool_shrink_moving_to_cidr_covering_range_passes() -> None:
@@ -96,3 +96,12 @@ def test_ip_pool_shrink_does_not_count_the_gateway_as_a_remaining_address() -> N
     head = pxc(V4.format(addresses="[10.0.0.0-10.0.0.3, 10.0.0.30-10.0.0.40]"))
     [finding] = run_rules(context_from_yaml(head, base=base), ["ip-pool-shrink"])
     assert finding.severity is Severity.WARNING
+
+
+def test_ip_pool_shrink_removing_only_addresses_ipam_never_hands_out_passes() -> None:
+    """The network address (10.0.0.0) and the gateway (10.0.0.1) are never allocated: no Machine holds them."""
+    base = pxc(V4.format(addresses="[10.0.0.0-10.0.0.20]"))
+    for head in ("[10.0.0.2-10.0.0.20]", "[10.0.0.0, 10.0.0.2-10.0.0.20]"):
+        assert run_rules(context_from_yaml(pxc(V4.format(addresses=head)), base=base), ["ip-pool-shrink"]) == [], head
+    [finding] = run_rules(context_from_yaml(pxc(V4.format(addresses="[10.0.0.3-10.0.0.20]")), base=base), ["ip-pool-shrink"])
+    assert "1 node address removed since the base revision (10.0.0.2)" in finding.message
