@@ -101,8 +101,11 @@ class FleetRepo:
             VcsError: `ref` names no commit (exit 2).
         """
         try:
-            return str(self._repo.commit(ref).hexsha)
-        except (BadName, BadObject, ValueError, IndexError, git.exc.GitError) as err:  # (IndexError: `ref@{N}`)
+            commit = self._repo.commit(ref)
+            commit.tree  # noqa: B018 - reads the commit: GitPython takes any 40-hex string on trust
+            return str(commit.hexsha)
+        except Exception as err:  # noqa: BLE001 - GitPython's revision parser raises BadName, ValueError, IndexError,
+            # TypeError (`@{upstream}`), NotImplementedError (`@{yesterday}`)...: all mean "no such commit"
             if ref == "HEAD" and not self._repo.head.is_valid():
                 return None
             raise VcsError(f"unknown git ref {ref!r} in {self.git_root}: {self._ref_problem(ref, err)}") from err
@@ -111,7 +114,7 @@ class FleetRepo:
         """Why `ref` names no commit, in git's terms, with the fetch advice only where fetching helps."""
         try:
             kind = str(self._repo.rev_parse(ref).type)
-        except (BadName, BadObject, ValueError, IndexError, git.exc.GitError):
+        except Exception:  # noqa: BLE001 - as in `resolve`
             kind = ""
         if kind and kind != "commit":
             return f"it names a {kind}, not a commit"
@@ -119,6 +122,8 @@ class FleetRepo:
         detail = text.partition(" - ")[2].removesuffix("' did not resolve to an object")  # (GitPython's revision syntax errors)
         if detail:
             return detail  # e.g. "not enough parent commits to reach '~5'"
+        if isinstance(err, NotImplementedError | TypeError):
+            return "fleetgen cannot resolve this revision syntax; name a branch, tag or commit"
         if any(c in ref for c in "~^:@{"):
             return text[:1].lower() + text[1:]  # e.g. "invalid revlog index: 5"
         return "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"

@@ -84,6 +84,8 @@ def test_checkout_tree_unknown_ref_is_a_vcs_error(repo: Path) -> None:
     ("HEAD:platform", "it names a tree, not a commit"),
     ("HEAD:platform/fleetgen.yaml", "it names a blob, not a commit"),
     ("HEAD@{9}", "invalid revlog index: 9"),
+    ("HEAD@{yesterday}", "fleetgen cannot resolve this revision syntax; name a branch, tag or commit"),
+    ("0" * 40, "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"),
 ])
 def test_resolve_says_why_a_ref_names_no_commit(repo: Path, ref: str, problem: str) -> None:
     """One clean line per bad ref, and the fetch advice only where fetching could help."""
