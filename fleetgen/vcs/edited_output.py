@@ -138,8 +138,10 @@ def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: 
     """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
     warning, or an error when the file is no longer YAML (`yaml_error`: the agent's apply of it fails).
     `cluster_file`: the file is a cluster's (its spec is as at the base), not an addon's or the agent's."""
-    ours, theirs = rendered.splitlines(), data.splitlines()
+    # (with their line ends: CRLF, or a final newline dropped, is a difference on that line)
+    ours, theirs = rendered.splitlines(keepends=True), data.splitlines(keepends=True)
     line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
+    line = min(line, max(len(theirs), 1))  # (lines cut off the end: the file's last line)
     problem = f" It is not valid YAML any more ({yaml_error}), so the agent cannot apply it." if yaml_error else ""
     inputs = "its cluster's spec is as at" if cluster_file else "the specs and addons still render it as at"
     return Finding(RULE_ID, Severity.ERROR if problem else Severity.WARNING,

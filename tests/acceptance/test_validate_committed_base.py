@@ -272,3 +272,16 @@ def test_base_without_committed_output_uses_the_rendered_base_specs(fleet_repo: 
     set_version(fleet_repo, "v1.34.0")
     ok = validate(cli, fleet_repo)
     assert ok.exit_code == 0 and "errors: 0, warnings: 0" in ok.stdout, ok.stdout
+
+
+@pytest.mark.parametrize("edit", ["crlf", "no final newline", "lines cut off"])
+def test_output_edited_is_reported_at_a_line_of_the_file(rendered_repo: Path, cli: Cli, edit: str) -> None:
+    path = rendered_repo / KV_OUTPUT
+    data = path.read_bytes()
+    lines = data.count(b"\n")
+    edited, line = {"crlf": (data.replace(b"\n", b"\r\n"), 1), "no final newline": (data[:-1], lines),
+                    "lines cut off": (b"\n".join(data.split(b"\n")[:5]) + b"\n", 5)}[edit]
+    path.write_bytes(edited)
+    result = validate(cli, rendered_repo, "--format", "json")
+    found = [f["line"] for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "output-edited"]
+    assert found == [line], result.stdout
