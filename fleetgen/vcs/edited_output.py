@@ -181,6 +181,13 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
     clusters = checked.rendered.clusters if checked.rendered else ()
     head = RenderResult(tuple(disk for disk, _ in files), clusters)
     rendered = RenderResult(tuple(ours for _, ours in files), clusters)
+    # the whole tree with the edited files as on disk, and as rendered: the object rules follow
+    # references between files (a ClusterResourceSet's ConfigMaps are in other addons' files)
+    on_disk = {disk.path: disk for disk, _ in files}
+    as_rendered = {ours.path: ours for _, ours in files}
+    every = checked.rendered.files if checked.rendered else ()
+    tree_on_disk = RenderResult(tuple(on_disk.get(f.path, f) for f in every), clusters)
+    tree_rendered = RenderResult(tuple(as_rendered.get(f.path, f) for f in every), clusters)
     read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{disk.path}" for disk, _ in files},
                                blobs=committed)
     if read is None:
@@ -188,12 +195,16 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
     base = as_render_result(read[0], output_dir)
     registry = open_registry(root, schema_locations)
 
-    def object_findings(result: RenderResult) -> list[Finding]:
-        return [*check_objects(result, registry=registry, output_dir=output_dir, base=base),
-                *run_rules(PolicyContext(checked.fleet, result), OBJECT_RULES)]
+    def object_findings(files: RenderResult, tree: RenderResult) -> list[Finding]:
+        return [*check_objects(files, registry=registry, output_dir=output_dir, base=base),
+                *run_rules(PolicyContext(checked.fleet, tree), OBJECT_RULES)]
 
-    known = {(f.rule_id, f.message) for f in object_findings(rendered)}
-    found = [f for f in object_findings(head) if (f.rule_id, f.message) not in known]
+    known = {(f.rule_id, f.message) for f in object_findings(rendered, tree_rendered)}
+    found = [f for f in object_findings(head, tree_on_disk) if (f.rule_id, f.message) not in known]
+    # the API server checks the schema before the admission webhooks: where the schema refuses a
+    # field, that is the problem to report there, not the webhook mirrors' view of the same field
+    refused = {f.position for f in found if f.rule_id == "schema"}
+    found = [f for f in found if f.rule_id in ("schema", "schema-missing") or f.position not in refused]
     # every transition rule: both sides carry the working tree's specs, so the rules that compare
     # specs find nothing (the pipeline reported those), and the ones that compare objects see
     # exactly the hand edit (only the edited files, on both sides)

@@ -285,3 +285,34 @@ def test_output_edited_is_reported_at_a_line_of_the_file(rendered_repo: Path, cl
     result = validate(cli, rendered_repo, "--format", "json")
     found = [f["line"] for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "output-edited"]
     assert found == [line], result.stdout
+
+
+BASELINE_OUTPUT = "fleet/addons/clusters/baseline/addon.yaml"
+
+
+def test_edited_addon_referencing_another_addons_configmap_is_not_a_missing_resource(rendered_repo: Path, cli: Cli) -> None:
+    """The object rules see the whole tree: calico's ConfigMap is rendered in the same namespace,
+    in another addon's file."""
+    path = rendered_repo / BASELINE_OUTPUT
+    text = path.read_text()
+    calico = re.search(r"name: (calico-[0-9a-f]{8})\n", (rendered_repo / "fleet/addons/clusters/calico/addon.yaml").read_text())
+    assert calico is not None and text.splitlines()[-2] == "  - kind: ConfigMap"  # (the file ends with spec.resources)
+    path.write_text(text + f"  - kind: ConfigMap\n    name: {calico.group(1)}\n")
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["output-edited"]
+    path.write_text(text + "  - kind: ConfigMap\n    name: nope\n")  # (one that is really missing)
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["output-edited", "crs-webhook"]
+
+
+def test_edited_label_value_is_one_finding_at_the_value(rendered_repo: Path, cli: Cli) -> None:
+    """`on` is a YAML boolean: the schema refuses it; the webhook mirrors would only repeat it."""
+    path = rendered_repo / BASELINE_OUTPUT
+    text = path.read_text()
+    assert text.count("      fleetgen.dev/baseline: enabled\n") == 1
+    path.write_text(text.replace("      fleetgen.dev/baseline: enabled\n", "      fleetgen.dev/baseline: on\n"))
+    line = path.read_text().splitlines().index("      fleetgen.dev/baseline: on") + 1
+    result = validate(cli, rendered_repo, "--format", "json")
+    at_value = [f["rule_id"] for f in json.loads(result.stdout)["findings"] if (f["line"], f["col"]) == (line, 7)]
+    assert at_value == ["schema"], result.stdout

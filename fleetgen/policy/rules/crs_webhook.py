@@ -3,7 +3,8 @@
 Mirrors the ClusterResourceSet webhook and the wiring rules its controller enforces at apply time,
 which schemas do not catch:
 
-* `spec.clusterSelector` parses and is not empty ("selector must not be empty");
+* `spec.clusterSelector` parses and is not empty ("selector must not be empty"); its matchLabels
+  keys and values are `label-values`' (reported at the label);
 * every entry of `spec.resources` is a ConfigMap or Secret that is rendered **in the
   ClusterResourceSet's own namespace** (the controller only looks there; a missing resource leaves
   the addon unapplied with a `ResourcesApplied=False` condition nobody reads);
@@ -74,7 +75,8 @@ class CrsWebhookRule:
         for file, obj in objects_of_kind(ctx.rendered, "ClusterResourceSet", group=ADDONS_GROUP):
             m = obj.manifest
             selector = get(m, "/spec/clusterSelector")
-            errors = selector_errors(selector)
+            # (matchLabels keys and values: `label-values` reports them, at the label itself)
+            errors = [e for e in selector_errors(selector) if not e.startswith("matchLabels")]
             if errors:
                 yield object_finding(self, ctx, file, obj, "/spec/clusterSelector", "; ".join(errors))
             elif selector_is_empty(selector):
