@@ -5,6 +5,7 @@ change is a crs-immutable warning at the addon's field, saying what the replacem
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,17 @@ def test_apply_once_payload_edits_that_ship_the_same_objects_pass(rendered_repo:
         addon = rendered_repo / "crs/baseline/addon.yaml"
         addon.write_text(addon.read_text().replace("    - platform-rbac.yaml\n", "    - platform-rbac.yaml\n    - netpol.yaml\n"))
     assert _payload_findings(rendered_repo, cli) == []
+
+
+def test_apply_once_payload_change_rendered_into_two_namespaces_is_reported_once(rendered_repo: Path, cli: Cli) -> None:
+    spec = rendered_repo / "clusters/kubevirt/kv-demo.yaml"
+    (rendered_repo / "clusters/kubevirt/kv-team2.yaml").write_text(
+        spec.read_text().replace("  name: kv-demo\n", "  name: kv-team2\n  namespace: team2\n"))
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    subprocess.run(["git", "add", "-A"], cwd=rendered_repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "team2"], cwd=rendered_repo, check=True)
+    path = rendered_repo / NAMESPACE_FILE
+    text = path.read_text()
+    path.write_text(text.replace("        cpu: 500m\n", "        cpu: 750m\n", 1))
+    line = text.splitlines().index("        cpu: 500m") + 1
+    assert [(file, at) for file, at, _ in _payload_findings(rendered_repo, cli)] == [(NAMESPACE_FILE, line)]

@@ -94,6 +94,7 @@ class CrsPayloadChangeRule:
                         v for v in values.values() if isinstance(v, str))
         objects_now: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
         applied: dict[tuple[str, str], dict[str, Any]] | None = None  # (read when an ApplyOnce payload changed)
+        reported: set[tuple[Position, str]] = set()
 
         def gone(text: str, namespace: str, selector: str) -> list[tuple[str, str, str, str]] | None:
             """The objects of a payload that no payload for the same clusters ships now; None if it does not parse."""
@@ -150,7 +151,11 @@ class CrsPayloadChangeRule:
                 finding = object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}", problem,
                                          hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
                 where = _payload_position(ctx, t.new.spec_position(f"/{field}").file, fresh[0], before) if fresh else None
-                yield finding if where is None else replace(finding, position=where)
+                if where is None:
+                    yield finding
+                elif (where, problem) not in reported:  # (once per payload line, not per namespace rendered into)
+                    reported.add((where, problem))
+                    yield replace(finding, position=where)
 
 
 def _listing(objects: list[tuple[str, str, str, str]]) -> str:
