@@ -2,10 +2,9 @@
 
 Owns: `edited_output_findings`, which `validate --base REF` adds to its findings. The GitOps agent
 applies the output directory as committed, not what the specs render. A file of a cluster's bundle
-under `fleet/` whose bytes differ both from the specs' rendering and from REF, while that cluster's
-spec and fleetgen.yaml are as at REF, was edited by hand: it is what the pull request would really
-apply. So was any other output file (an addon's, the namespaces, the agent's) that differs from
-its rendering while the inputs render exactly REF's file. Each such file gets an `output-edited`
+under `fleet/` whose bytes differ both from the specs' rendering and from REF, while the inputs
+render exactly REF's file (or, for a cluster's file, that cluster's spec and fleetgen.yaml are as
+at REF), was edited by hand: it is what the pull request would really apply. Each such file gets an `output-edited`
 warning at its first differing line (an error when it is no longer YAML), and its objects as they
 are on disk are checked like rendered ones (strict schema, CEL with `oldSelf` from REF, the webhook
 mirrors and the worker version skew of `fleetgen.policy.OBJECT_RULES`) and by every transition rule
@@ -78,33 +77,33 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
         if sha is None:
             return []
         committed = repo.tree_blobs(sha, output_dir)
-        if repo.read_file(sha, CONFIG_FILE) != (root / CONFIG_FILE).read_bytes():
-            return []  # (new settings: every file may differ)
+        same_config = repo.read_file(sha, CONFIG_FILE) == (root / CONFIG_FILE).read_bytes()
         unchanged: dict[str, bool] = {}  # spec path -> its bytes are as at the base
         edited = []
         for f, data in differing:
             at_base = committed.get(f"{output_dir}/{f.path}")
             if at_base is None or at_base[1] == blob_sha(data):
                 continue  # (a new file, or as committed at the base: stale, not edited)
-            spec = specs.get(cluster_key(f.path) or ("", ""))
-            if spec is None:
-                # outside the cluster bundles (addons, namespaces, the agent's files), which depend on
-                # every input: edited when the inputs still render exactly the base's file
-                if blob_sha(f.content) == at_base[1]:
-                    edited.append((f, data))
+            if blob_sha(f.content) == at_base[1]:
+                edited.append((f, data, True))  # (the inputs still render exactly the base's file)
                 continue
+            spec = specs.get(cluster_key(f.path) or ("", ""))
+            if spec is None or not same_config:
+                continue  # (addons, namespaces and the agent's files depend on every input; new settings: any file may differ)
+            # a cluster's file whose spec and settings are as at the base, rendered otherwise there
+            # (by another fleetgen): edited all the same
             if spec not in unchanged:
                 unchanged[spec] = repo.read_file(sha, spec) == (root / spec).read_bytes()
             if unchanged[spec]:  # (else: rendered from an earlier version of the spec, stale)
-                edited.append((f, data))
+                edited.append((f, data, False))
     if not edited:
         return []
     findings: list[Finding] = []
     files: list[tuple[OutputFile, OutputFile]] = []  # (as on disk, as rendered), both positioned in the file
-    for f, data in edited:
+    for f, data, renders_as_base in edited:
         parsed, problem = _parse(output_dir, f, data)
         findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem,
-                                cluster_file=cluster_key(f.path) is not None))
+                                renders_as_base=renders_as_base, cluster_file=cluster_key(f.path) is not None))
         if parsed is not None:
             as_rendered, _ = _parse(output_dir, f, f.content)
             if as_rendered is not None:
@@ -134,16 +133,18 @@ def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | No
     return OutputFile(f.path, data, tuple(objects)), ""
 
 
-def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str, *, cluster_file: bool) -> Finding:
+def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str, *, renders_as_base: bool,
+            cluster_file: bool) -> Finding:
     """The `output-edited` finding, at the first line where `data` differs from `rendered`: a
     warning, or an error when the file is no longer YAML (`yaml_error`: the agent's apply of it fails).
-    `cluster_file`: the file is a cluster's (its spec is as at the base), not an addon's or the agent's."""
+    `renders_as_base`: the inputs render the base's file (else: its cluster's spec is as at the base);
+    `cluster_file`: the file is a cluster's, not an addon's or the agent's."""
     # (with their line ends: CRLF, or a final newline dropped, is a difference on that line)
     ours, theirs = rendered.splitlines(keepends=True), data.splitlines(keepends=True)
     line = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours), len(theirs))) + 1
     line = min(line, max(len(theirs), 1))  # (lines cut off the end: the file's last line)
     problem = f" It is not valid YAML any more ({yaml_error}), so the agent cannot apply it." if yaml_error else ""
-    inputs = "its cluster's spec is as at" if cluster_file else "the specs and addons still render it as at"
+    inputs = "the specs and addons still render it as at" if renders_as_base else "its cluster's spec is as at"
     return Finding(RULE_ID, Severity.ERROR if problem else Severity.WARNING,
                    f"differs from what the specs render and from {base_ref}, though {inputs} "
                    f"{base_ref}: edited by hand (or left from a render of a spec since reverted); the GitOps agent "

@@ -125,6 +125,21 @@ def test_template_hand_edited_in_the_working_tree_is_refused_at_the_edited_line(
     assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 1
 
 
+def test_template_hand_edited_next_to_a_comment_in_fleetgen_yaml_is_still_refused(rendered_repo: Path, cli: Cli) -> None:
+    """A change of fleetgen.yaml that renders the same output does not hide a hand edit."""
+    config = rendered_repo / "fleetgen.yaml"
+    config.write_text(config.read_text() + "# reviewed by the platform team\n")
+    path = rendered_repo / KV_OUTPUT
+    text = path.read_text()
+    assert "cores: 2" in text
+    line = text[:text.index("cores: 2")].count("\n") + 1
+    path.write_text(text.replace("cores: 2", "cores: 4", 1))
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    findings = [(f["rule_id"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert findings == [("output-edited", line), ("immutable-template", line)]
+
+
 def test_output_edited_in_place_where_upstream_allows_it_is_a_warning(rendered_repo: Path, cli: Cli) -> None:
     path = rendered_repo / KV_OUTPUT
     path.write_text(path.read_text().replace("    env: demo\n", "    env: staging\n", 1))
