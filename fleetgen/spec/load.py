@@ -300,7 +300,10 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
     """
     path = root / CONFIG_FILE
     if not path.is_file():
-        raise ConfigError(f"{root}: not a fleet repository (no {CONFIG_FILE}); run `fleetgen init` or pass --repo DIR")
+        problem = Finding("spec", Severity.ERROR, f"not a fleet repository (no {CONFIG_FILE}); run "
+                          "`fleetgen init` or pass --repo DIR", Position(CONFIG_FILE))
+        raise ConfigError(f"{root}: not a fleet repository (no {CONFIG_FILE}); run `fleetgen init` or pass --repo DIR",
+                          findings=(problem,))
     try:
         data, source = _load_single(path.read_bytes(), CONFIG_FILE)
     except YamlLoadError as err:

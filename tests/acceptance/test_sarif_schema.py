@@ -77,3 +77,10 @@ def test_config_error_still_gives_a_report_in_machine_formats(fleet_repo: Path) 
     assert "fleetgen.yaml:" in json_run.stderr and "gitops.agent" in json_run.stderr
     text_run = run_cli("--repo", str(fleet_repo), "validate", "--format", "text")
     assert text_run.exit_code == 2 and text_run.stdout == ""  # (text: the error on stderr only, once)
+
+
+def test_missing_fleetgen_yaml_still_gives_a_report_in_machine_formats(tmp_path: Path) -> None:
+    log = _sarif(tmp_path, code=2)
+    (result,) = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "fleetgen.yaml"
+    assert "not a fleet repository" in result["message"]["text"]
