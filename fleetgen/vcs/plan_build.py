@@ -24,7 +24,6 @@ from fleetgen.vcs.plan import (
     CAPI_GROUP,
     CLUSTER_NAME_LABEL,
     FLEET_WIDE,
-    TRANSITION_RULES,
     Plan,
     PlanObject,
     diff_objects,
@@ -482,15 +481,15 @@ def transition_findings(fleet: Fleet, rendered: RenderResult, base_objects: Sequ
         base_objects: the committed base objects of the same files (`load_base_objects`).
 
     Returns:
-        Findings of the rules in TRANSITION_RULES that `fleetgen.policy` provides (none if it
-        provides none), positioned at the working tree's spec fields.
+        Findings of every transition rule (the errors of TRANSITION_RULES make a change forbidden;
+        the warnings, such as `cluster-network-change`, tell what the change does not do),
+        positioned at the working tree's spec fields. Both sides carry the working tree's specs,
+        so the rules that compare specs find nothing here.
     """
-    from fleetgen.policy import RULE_BY_ID, run_rules
+    from fleetgen.policy import RULES, rule_scope, run_rules
     from fleetgen.policy.base import PolicyContext
 
-    rules = [RULE_BY_ID[r] for r in sorted(TRANSITION_RULES) if r in RULE_BY_ID]
-    if not rules:
-        return []
+    rules = [r for r in RULES if rule_scope(r) == "transition"]
     base = PolicyContext(fleet, as_render_result(base_objects, fleet.config.output_dir))
     return run_rules(PolicyContext(fleet, rendered, base), rules)
 

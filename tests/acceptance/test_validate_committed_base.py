@@ -69,6 +69,20 @@ def test_template_hand_edited_at_the_base_is_reported_at_the_spec(rendered_repo:
     assert plain.exit_code == 0, plain.stdout
 
 
+def test_network_change_committed_without_rendering_is_reported_against_the_committed_output(rendered_repo: Path,
+                                                                                              cli: Cli) -> None:
+    """The base commits a services change but not its output: the agent still applied the old
+    network, so rendering it now changes the running cluster's Cluster (a warning, as for any change)."""
+    edit(rendered_repo, KV_SPEC, "services: [10.95.0.0/16]", "services: [10.94.0.0/16]")
+    git(rendered_repo, "commit", "-q", "-am", "a network change, not rendered")
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    line = (rendered_repo / KV_SPEC).read_text().splitlines().index("    services: [10.94.0.0/16]") + 1
+    assert [(f["rule_id"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [
+        ("cluster-network-change", KV_SPEC, line)]
+
+
 def test_upgrade_two_minors_past_the_committed_output_is_refused(rendered_repo: Path, cli: Cli) -> None:
     # the base commits the spec at v1.34.0 but not its rendering (fleet/ still says v1.33.1, which
     # is what the cluster runs); v1.35.0 is one minor past the base's spec, two past the cluster
