@@ -11,6 +11,11 @@ the working tree; the check needs no base revision):
 * worker minor newer than the control plane's minor — error;
 * worker minor more than 3 behind the control plane's — error.
 
+A ClusterSpec has one `kubernetesVersion`, and fleetgen renders the control plane and every pool
+at it: an upgrade changes both in one commit, and the preflight checks hold the new worker
+Machines until the control plane runs the new version. So the rule catches output that does not
+come from a spec as it is: a MachineDeployment edited by hand under `fleet/` (`validate --base`).
+
 Severity: error.
 
 Source:
