@@ -547,8 +547,10 @@ def _scalable_verdict(old: PlanObject, new: PlanObject, fields: Sequence[FieldCh
         old_v, new_v = get_in(old.manifest, ("spec", "version")), get_in(new.manifest, ("spec", "version"))
         a, b = _kube_minor(old_v), _kube_minor(new_v)
         if a and b and (b[0] > a[0] or b[1] >= a[1] + 2):
-            return _Verdict(FORBIDDEN, f"KubeadmControlPlane {old.name}: cannot update Kubernetes version from {old_v} "
-                                       f"to {new_v}; upgrade one minor at a time (v{a[0]}.{a[1] + 1}.x first)")
+            # (worded as the k8s-upgrade-skip rule words it, which reports the same change at the spec)
+            return _Verdict(FORBIDDEN, f"[k8s-upgrade-skip] spec.version of KubeadmControlPlane {old.namespace}/{old.name}: "
+                                       f"cannot update Kubernetes version from {old_v} to {new_v}; upgrade one minor "
+                                       f"version per change (v{a[0]}.{a[1] + 1}.x next)")
     else:
         immutable = _cluster_name_verdict(old, fields)
         if immutable:

@@ -207,7 +207,9 @@ def test_plan_control_plane_two_minor_upgrade_is_forbidden(rendered_repo: Path, 
     assert kv["action"] == "forbidden"
     (kcp,) = [o for o in kv["objects"] if o["kind"] == "KubeadmControlPlane"]
     assert kcp["action"] == "forbidden"
-    assert "cannot update Kubernetes version from v1.33.1 to v1.35.0" in kcp["message"]
+    assert kcp["message"].startswith("[k8s-upgrade-skip] spec.version of KubeadmControlPlane clusters/kv-demo-control-plane: "
+                                     "cannot update Kubernetes version from v1.33.1 to v1.35.0; upgrade one minor version "
+                                     "per change (v1.34.x next)")  # (as validate words it)
     # one minor at a time is a rollout of every machine
     edit(rendered_repo, KV_SPEC, "v1.35.0", "v1.34.0", count=2)
     data = plan_json(cli, rendered_repo)
