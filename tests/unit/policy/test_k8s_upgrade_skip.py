@@ -23,8 +23,11 @@ def kcp(version: str) -> str:
     ("v1.34.2", "v1.33.9", "version cannot be decreased from v1.34.2 to v1.33.9", "error"),
     ("v1.33.1", "1.34", None, None),
     ("v1.33.1", "v2.0.0", "cannot update Kubernetes version from v1.33.1 to v2.0.0", "error"),
+    # semver sorts a pre-release before its release: back to it is a rollback too
+    ("v1.33.1", "v1.33.1-rc.1", "version decreased from v1.33.1 to v1.33.1-rc.1 (a patch rollback)", "warning"),
+    ("v1.33.1-rc.1", "v1.33.1", None, None),
 ], ids=["next-minor", "next-minor-high-patch", "skip-pre-release", "patch-downgrade", "minor-downgrade",
-        "malformed-skipped", "major"])
+        "malformed-skipped", "major", "release-to-its-pre-release", "pre-release-to-its-release"])
 def test_k8s_upgrade_skip_transitions(old: str, new: str, problem: str | None, severity: str | None) -> None:
     findings = run_rules(context_from_yaml(kcp(new), base=kcp(old)), ["k8s-upgrade-skip"])
     if problem is None:
