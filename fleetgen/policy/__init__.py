@@ -82,6 +82,18 @@ __all__ = ["INTERNAL_RULE_ID", "OBJECT_RULES", "RULE_BY_ID", "RULES", "SUPERSEDE
 #: Rule id of the finding that replaces the output of a rule that crashed.
 INTERNAL_RULE_ID = "internal"
 
+#: The rendered-object rules: the webhooks' create/update checks, on rendered objects.
+_WEBHOOK_MIRRORS: tuple[Rule, ...] = (
+    kcp_webhook.RULE,
+    md_webhook.RULE,
+    mhc_webhook.RULE,
+    crs_webhook.RULE,
+    cluster_webhook.RULE,
+    capmox_machine.RULE,
+    capmox_cluster.RULE,
+    label_values.RULE,
+)
+
 #: Every rule, in documentation order: spec-level, rendered-object, transition, fleet-wide.
 RULES: tuple[Rule, ...] = (
     # spec-level
@@ -102,15 +114,8 @@ RULES: tuple[Rule, ...] = (
     no_inline_credentials.RULE,
     kubevirt_image_version.RULE,
     k8s_version_supported.RULE,
-    # rendered-object (webhook mirrors)
-    kcp_webhook.RULE,
-    md_webhook.RULE,
-    mhc_webhook.RULE,
-    crs_webhook.RULE,
-    cluster_webhook.RULE,
-    capmox_machine.RULE,
-    capmox_cluster.RULE,
-    label_values.RULE,
+    # rendered-object
+    *_WEBHOOK_MIRRORS,
     # transition (need ctx.base)
     immutable_template.RULE,
     kcp_immutable_fields.RULE,
@@ -134,17 +139,7 @@ RULES: tuple[Rule, ...] = (
 #: The rules that read only rendered objects, no spec and no base: the webhook mirrors and the
 #: MachineSet preflight version skew. `fleetgen.vcs.edited_output` runs them on output files edited
 #: by hand, whose objects no spec produced.
-OBJECT_RULES: tuple[Rule, ...] = (
-    kcp_webhook.RULE,
-    md_webhook.RULE,
-    mhc_webhook.RULE,
-    crs_webhook.RULE,
-    cluster_webhook.RULE,
-    capmox_machine.RULE,
-    capmox_cluster.RULE,
-    label_values.RULE,
-    worker_version_skew.RULE,
-)
+OBJECT_RULES: tuple[Rule, ...] = (*_WEBHOOK_MIRRORS, worker_version_skew.RULE)
 
 #: Rule id -> rule. Ids are stable: never reused or renamed.
 RULE_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
