@@ -32,6 +32,7 @@ from collections.abc import Iterable
 
 from fleetgen.findings import Finding, Position, Severity
 from fleetgen.policy.base import PolicyContext, Rule
+from fleetgen.policy.emit import merge_defaults_findings
 from fleetgen.policy.rules import (
     addon_selects_nothing,
     autoscaling_bounds,
@@ -264,8 +265,9 @@ def merge_rule_findings(whole: PolicyContext, rest: list[Finding], clusters: Ite
 
 
 def _drop_superseded(findings: list[Finding]) -> list[Finding]:
+    """`SUPERSEDES` applied, and a default's problem inherited by several clusters reported once."""
     covered = {(rule_id, f.position) for f in findings for rule_id in SUPERSEDES.get(f.rule_id, ())}
-    return [f for f in findings if (f.rule_id, f.position) not in covered]
+    return merge_defaults_findings(f for f in findings if (f.rule_id, f.position) not in covered)
 
 
 def _internal_finding(rule: Rule, err: Exception) -> Finding:

@@ -1,6 +1,7 @@
 """Building policy findings with the right positions and message shape.
 
-Owns: `spec_finding` (a problem in a spec file, positioned with its `SourceMap`) and
+Owns: `spec_finding` (a problem in a spec file, positioned with its `SourceMap`),
+`merge_defaults_findings` (one finding per problem of a default that many clusters inherit) and
 `object_finding` (a problem in a rendered object: positioned at the spec field that produced it via
 the object's origin map, with the rendered file position in `Finding.rendered`). Every message
 starts with the dotted field path (`spec.controlPlane.replicas: must be odd ...`); rendered-object
@@ -10,6 +11,9 @@ Must not decide what is wrong (rules do).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -38,8 +42,8 @@ def spec_finding(rule: Rule, source: SourceMap, pointer: str, problem: str, *,
         A Finding whose message is `<field path>: <problem>`, positioned at the field (or its
         nearest ancestor present in the file). When the value comes from another file (a default
         from fleetgen.yaml, shared by many clusters), the message names the spec it was merged
-        into: `<field path> of clusters/b.yaml (from defaults): <problem>`, so each affected
-        cluster gets its own finding.
+        into: `<field path> of clusters/b.yaml (from defaults): <problem>` (the same problem in
+        several clusters becomes one finding: `merge_defaults_findings`).
     """
     path = pointer_to_path(pointer) or "(document)"
     position = source.lookup(pointer)
@@ -47,6 +51,47 @@ def spec_finding(rule: Rule, source: SourceMap, pointer: str, problem: str, *,
         path = f"{path} of {source.file} (from defaults)"
     return Finding(rule.id, severity or rule.severity, f"{path}: {problem}", position,
                    pointer=pointer, hint=hint)
+
+
+#: `spec_finding`'s message for a value merged from fleetgen.yaml's defaults.
+_FROM_DEFAULTS = re.compile(r"(?P<path>.*?) of (?P<spec>\S+) \(from defaults\): (?P<problem>.*)", re.S)
+#: Specs named in a merged defaults finding before "and N more".
+_MAX_SPECS_NAMED = 3
+
+
+def merge_defaults_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per problem of a default: the `spec_finding`s of one rule at one fleetgen.yaml
+    position with the same field and problem, one per cluster inheriting the value, become one
+    naming those clusters' specs: `spec.kubernetesVersion (from defaults, in 2 clusters:
+    clusters/a.yaml, clusters/b.yaml): ...`. Other findings are kept as they are, in order.
+    """
+    groups: dict[tuple[object, ...], list[tuple[Finding, str]]] = {}
+    out: list[Finding | tuple[object, ...]] = []
+    for f in findings:
+        m = _FROM_DEFAULTS.fullmatch(f.message)
+        if m is None:
+            out.append(f)
+            continue
+        key = (f.rule_id, f.severity, f.position, f.pointer, f.hint, m["path"], m["problem"])
+        if key not in groups:
+            groups[key] = []
+            out.append(key)
+        groups[key].append((f, m["spec"]))
+    merged: list[Finding] = []
+    for item in out:
+        if isinstance(item, Finding):
+            merged.append(item)
+            continue
+        group = groups[item]
+        if len(group) == 1:
+            merged.append(group[0][0])
+            continue
+        specs = sorted({spec for _, spec in group})
+        named = ", ".join(specs[:_MAX_SPECS_NAMED]) + (f" and {len(specs) - _MAX_SPECS_NAMED} more"
+                                                        if len(specs) > _MAX_SPECS_NAMED else "")
+        path, problem = item[5], item[6]
+        merged.append(replace(group[0][0], message=f"{path} (from defaults, in {len(specs)} clusters: {named}): {problem}"))
+    return merged
 
 
 def object_finding(rule: Rule, ctx: PolicyContext, file: OutputFile, obj: RenderedObject, pointer: str, problem: str, *,

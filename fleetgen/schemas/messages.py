@@ -7,8 +7,9 @@ by addon payload validation against the core Kubernetes schemas, so both speak a
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fleetgen.sourcemap import escape_token, pointer_to_path
@@ -80,6 +81,52 @@ def _branch_types(context: Any, at: Sequence[str | int]) -> list[str]:
             return []
         types.extend(branch[0].kind.types)
     return types
+
+
+def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list[tuple[str, str]]:
+    """Every jsonschema-rs ValidationError of one object as `(JSON pointer, message)` pairs, a
+    misspelt field counted once.
+
+    A misspelt required field is two schema errors: an unknown field and a missing one in the same
+    object. It is one problem, reported at the unknown field with the name it resembles
+    (`unknown field 'podSelectr'; did you mean 'podSelector'?`, as the spec loader words it), and
+    the missing-field error is dropped.
+
+    Args:
+        errors: the validator's errors for one object (`iter_errors`).
+        optional_null: as for `schema_violations`.
+
+    Returns:
+        The pairs, in the errors' order.
+    """
+    errors = list(errors)
+    missing: dict[str, list[str]] = {}  # object pointer -> its missing required fields
+    for err in errors:
+        if type(err.kind).__name__ == "Required":
+            missing.setdefault(_path(err.instance_path), []).append(err.kind.property)
+    meant: dict[tuple[str, str], str] = {}  # (object pointer, escaped unknown field) -> the missing field it resembles
+    absorbed: set[tuple[str, str]] = set()  # (object pointer, missing field) reported as a misspelling
+    for err in errors:
+        if type(err.kind).__name__ == "AdditionalProperties":
+            pointer = _path(err.instance_path)
+            for field in err.kind.unexpected:
+                left = [m for m in missing.get(pointer, []) if (pointer, m) not in absorbed]
+                close = difflib.get_close_matches(field, left, n=1, cutoff=0.6)
+                if close:
+                    meant[(pointer, escape_token(field))] = close[0]
+                    absorbed.add((pointer, close[0]))
+    out: list[tuple[str, str]] = []
+    for err in errors:
+        pointer = _path(err.instance_path)
+        name = type(err.kind).__name__
+        if name == "Required" and (pointer, err.kind.property) in absorbed:
+            continue
+        for at, message in schema_violations(err, optional_null=optional_null):
+            hit = meant.get((pointer, at.rsplit("/", 1)[-1])) if name == "AdditionalProperties" else None
+            if hit is not None:
+                message = message.replace(" (the API server", f"; did you mean {hit!r}? (the API server", 1)
+            out.append((at, message))
+    return out
 
 
 def schema_violations(err: Any, *, optional_null: bool = False) -> list[tuple[str, str]]:

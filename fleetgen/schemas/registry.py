@@ -25,7 +25,7 @@ from typing import Any
 
 from fleetgen.errors import SchemaNotFoundError
 from fleetgen.schemas.catalog import schema_relpath
-from fleetgen.schemas.messages import schema_violations, short_value
+from fleetgen.schemas.messages import short_value, violations_of
 
 
 def default_schema_dir(repo_root: Path) -> Path:
@@ -237,10 +237,7 @@ class SchemaRegistry:
             return missing
         assert isinstance(api_version, str) and isinstance(kind, str)
         validator = self._validator(api_version, kind, strict)
-        out: list[SchemaViolation] = []
-        for err in validator.iter_errors(obj):
-            out.extend(SchemaViolation(p, m) for p, m in schema_violations(err))
-        return sorted(set(out))
+        return sorted({SchemaViolation(p, m) for p, m in violations_of(validator.iter_errors(obj))})
 
     def known_kinds(self) -> frozenset[tuple[str, str]]:
         """Every `(apiVersion, kind)` some location has a schema for.

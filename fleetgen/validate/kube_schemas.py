@@ -52,7 +52,7 @@ import jsonschema_rs
 
 from fleetgen.errors import SchemaNotFoundError
 from fleetgen.schemas.core import collect_refs
-from fleetgen.schemas.messages import schema_violations
+from fleetgen.schemas.messages import violations_of
 
 #: PyPI distribution and import package that ship the schemas.
 PACKAGE = "kubernetes-validate"
@@ -370,7 +370,4 @@ def validate_core(obj: dict[str, Any], kubernetes_version: str) -> list[Violatio
     validator = _validator(minor, api_version, kind)
     if validator is None:
         raise SchemaNotFoundError((api_version, kind), hint=f"Kubernetes {minor} does not serve it")
-    out: list[Violation] = []
-    for err in validator.iter_errors(obj):
-        out.extend(schema_violations(err, optional_null=True))
-    return sorted(set(out))
+    return sorted(set(violations_of(validator.iter_errors(obj), optional_null=True)))

@@ -55,6 +55,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -266,11 +267,32 @@ def _label(obj: dict[str, Any]) -> str:
     return f"{ref.api_version} {ref.kind} {ref.name}".strip()
 
 
+def _misspelt(obj: dict[str, Any], field: str) -> str | None:
+    """The top-level key of `obj` that looks like a misspelling of the missing `field` (`metdata`)."""
+    close = difflib.get_close_matches(field, [k for k in obj if isinstance(k, str) and k not in _IDENTITY_FIELDS],
+                                      n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+_IDENTITY_FIELDS = ("apiVersion", "kind", "metadata")
+
+
 def _identity(doc: Document, index: int, file: str) -> list[Finding]:
-    """apiVersion, kind and metadata.name must be non-empty strings."""
+    """apiVersion, kind and metadata.name must be non-empty strings. A missing one whose name a
+    top-level key resembles (`metdata:`) is reported at that key, once: the core schema's
+    "unknown field" there is the same problem (`_check_addon` leaves it out)."""
     obj = doc.data
     where = f"document {index + 1} of {file}"
     out = []
+    for field in _IDENTITY_FIELDS:
+        typo = _misspelt(obj, field) if field not in obj else None
+        if typo is not None:
+            out.append(Finding(RULE_SCHEMA, Severity.ERROR,
+                               f"{where}: {field} is missing; {typo!r} looks like a misspelling of it; every payload "
+                               "object needs apiVersion, kind and metadata.name",
+                               doc.source.lookup(f"/{escape_token(typo)}"), pointer=f"/{escape_token(typo)}", object=_ref(obj)))
+    if out:
+        return out
     for field, pointer in (("apiVersion", "/apiVersion"), ("kind", "/kind")):
         value = obj.get(field)
         if not isinstance(value, str) or not value:
@@ -468,7 +490,9 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                                    f"document {index + 1} of {file}: expected a Kubernetes object (a mapping), got {kind}",
                                    doc.source.lookup(""), pointer=""))
                 continue
-            out.extend(_identity(doc, index, file))
+            identity = _identity(doc, index, file)
+            out.extend(identity)
+            claimed = {f.pointer for f in identity}  # (a misspelt identity field: reported once, there)
             out.extend(_object_meta(doc, cluster_scoped=_cluster_scoped(obj, crds)))
             out.extend(_object_name(doc))
             out.extend(_workload_selector(doc))
@@ -485,7 +509,8 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
             for minor, exact in minors:
                 if kube_schemas.core_schema(minor, api_version, kind_name) is not None:
                     for pointer, message in _core_violations(parsed.digest, index, minor, obj):
-                        add(Severity.ERROR, f"{label}: {message}", doc, pointer, obj, minor)
+                        if pointer not in claimed:
+                            add(Severity.ERROR, f"{label}: {message}", doc, pointer, obj, minor)
                 elif kube_schemas.is_builtin_group(group) and exact:
                     # one finding for every version that does not serve it (one problem, one fix)
                     entry = not_served.setdefault((file, index), (label, doc, obj, [], []))

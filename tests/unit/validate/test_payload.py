@@ -628,3 +628,21 @@ def test_check_payloads_workload_selector_must_select_its_pod_template(tmp_path:
     assert "values set can't be empty" in findings[3].message
     assert "empty selector is invalid for daemonset" in findings[0].message
     assert "`selector` does not match template `labels` (selector 'app=agnet')" in findings[2].message
+
+
+def test_check_payloads_misspelt_required_field_is_one_finding_at_the_typo(tmp_path: Path) -> None:
+    """A typo of a required field is one problem: the unknown field, with the name it resembles."""
+    policy = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\n"
+              "spec:\n  podSelectr: {}\n  policyTypes: [Ingress]\n")
+    fleet = make_fleet(tmp_path, {"np": {"np.yaml": policy}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/np/np.yaml", 5, 3, "addon-schema", "error")]
+    assert "unknown field 'podSelectr'; did you mean 'podSelector'?" in findings[0].message
+
+
+def test_check_payloads_misspelt_metadata_is_one_finding_at_the_typo(tmp_path: Path) -> None:
+    binding = ("apiVersion: v1\nkind: ServiceAccount\nmetdata: {name: reader, namespace: default}\n")
+    fleet = make_fleet(tmp_path, {"sa": {"sa.yaml": binding}})
+    findings = check_payloads(fleet)
+    assert triples(findings) == [("crs/sa/sa.yaml", 3, 1, "addon-schema", "error")]
+    assert "metadata is missing; 'metdata' looks like a misspelling of it" in findings[0].message
