@@ -9,12 +9,11 @@ applies a resource again once it reached a cluster. So, compared with the base r
   get the new ones (a warning: switch the addon to `Reconcile`, or roll the change out by other
   means). Objects are compared parsed, so a comment, the order of documents, or an object moved to
   another file of the same clusters' payloads changes nothing. The warning points at the first
-  new or changed object in the addon's payload file (at its first changed field), when the
-  payload file holds it;
+  new or changed object in the addon's payload file (at a changed field), when the payload file
+  holds it, once for every namespace the addon is rendered into;
 * a payload file removed from an addon (either strategy) leaves its objects in every cluster it
   reached (a warning: delete them in the workload clusters if they must go); so does an object
-  removed from a payload file of a `Reconcile` addon (under ApplyOnce the changed file is the
-  warning). An object still shipped, to the same clusters (the same namespace and cluster
+  removed from a payload file (either strategy). An object still shipped, to the same clusters (the same namespace and cluster
   selector), by another file or addon is not removed: a renamed or split file passes. Objects are
   compared by API group, kind, namespace (`default` when unset) and name.
 
@@ -45,7 +44,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from fleetgen.findings import Finding, Position, Severity
 from fleetgen.policy.base import PolicyContext
@@ -69,8 +69,9 @@ class CrsPayloadChangeRule:
     scope = "transition"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield one warning per changed (ApplyOnce) or removed payload file of a kept ConfigMap or Secret,
-        and per Reconcile payload file that lost objects."""
+        """Yield, for the kept ConfigMaps and Secrets of ClusterResourceSets: a warning per payload
+        file removed or losing objects (either strategy), and per ApplyOnce payload file added or
+        with new or changed objects (once per payload line)."""
         crs_of: dict[tuple[str, str, str], tuple[str, str]] = {}  # payload -> (strategy, its CRS's selector)
         for _, crs in objects_of_kind(ctx.rendered, "ClusterResourceSet", group=ADDONS_GROUP):
             strategy = str(get(crs.manifest, "/spec/strategy") or DEFAULT_STRATEGY)
@@ -93,8 +94,9 @@ class CrsPayloadChangeRule:
                     shipped_texts.setdefault((obj.ref.namespace, owner[1]), []).extend(
                         v for v in values.values() if isinstance(v, str))
         objects_now: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
-        applied: dict[tuple[str, str], dict[str, Any]] | None = None  # (read when an ApplyOnce payload changed)
+        applied: dict[tuple[str, str], _Shipped] | None = None  # (read when an ApplyOnce payload changed)
         reported: set[tuple[Position, str]] = set()
+        positions: dict[tuple[str, str], Position | None] = {}  # (addon file, canonical object) -> where
 
         def gone(text: str, namespace: str, selector: str) -> list[tuple[str, str, str, str]] | None:
             """The objects of a payload that no payload for the same clusters ships now; None if it does not parse."""
@@ -136,21 +138,26 @@ class CrsPayloadChangeRule:
                 continue
             if applied is None:
                 applied = _applied_objects(ctx)
-            before = applied.get((namespace, selector), {})
+            before = applied.get((namespace, selector), _Shipped({}, {}))
             for key in sorted(k for k in new if k not in old or old[k] != new[k]):
                 docs = _documents(new[key]) if isinstance(new[key], str) else None
-                fresh = None if docs is None else [d for d in docs if _canonical(d) not in before]
+                fresh = None if docs is None else [d for d in docs if d.canonical not in before.objects]
                 if fresh == []:
                     continue  # (every object already applied as it is: a comment, the order, a moved object)
                 # (fresh is None: it does not parse; its bytes changed, so did what it ships)
-                listed = f" ({_listing([_identity(d) for d in fresh])})" if fresh else ""
+                listed = f" ({_listing([d.identity for d in fresh])})" if fresh else ""
                 problem = (f"{key} was added, but the addon's strategy is ApplyOnce: the clusters it already reached never "
                            f"get its objects{listed}, only clusters it selects from now on" if key not in old else
                            f"{key} changed{listed}, but the addon's strategy is ApplyOnce: the clusters it already "
                            "reached keep the old objects, only clusters it selects from now on get the new ones")
                 finding = object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}", problem,
                                          hint="set `strategy: Reconcile` on the addon to re-apply changed payloads")
-                where = _payload_position(ctx, t.new.spec_position(f"/{field}").file, fresh[0], before) if fresh else None
+                where = None
+                if fresh:
+                    at = (t.new.spec_position(f"/{field}").file, fresh[0].canonical)
+                    if at not in positions:
+                        positions[at] = _payload_position(ctx, at[0], fresh[0], before)
+                    where = positions[at]
                 if where is None:
                     yield finding
                 elif (where, problem) not in reported:  # (once per payload line, not per namespace rendered into)
@@ -164,29 +171,44 @@ def _listing(objects: list[tuple[str, str, str, str]]) -> str:
     return listed + (f" and {len(objects) - 5} more" if len(objects) > 5 else "")
 
 
-def _documents(text: str | bytes, file: str = "payload") -> list[tuple[dict[str, Any], SourceMap, str]] | None:
-    """The objects of a payload (YAML documents or a JSON list) with their positions and the pointer
-    prefix of each inside its document (`/2` for a JSON list's third item), in order; None when it
-    does not parse (the payload checks report that). Read as the payload checks read it
-    (`fleetgen.yamlio.load_yaml`, merge keys resolved)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
+class _Doc(NamedTuple):
+    """One object of a payload, read once (`_documents`)."""
+
+    data: dict[str, Any]
+    source: SourceMap
+    prefix: str
+    """Pointer of the object inside its YAML document: "" or, for a JSON list's third item, `/2`."""
+    identity: tuple[str, str, str, str]
+    """(API group, kind, namespace, name). The group, not the apiVersion: an object moved to another
+    version of its API is the same object."""
+    canonical: str
+    """The object as canonical JSON (sorted keys): equal for equal objects, whatever the YAML."""
+
+
+@lru_cache(maxsize=512)
+def _documents(text: str) -> tuple[_Doc, ...] | None:
+    """The objects of a payload (YAML documents or a JSON list), in order; None when it does not
+    parse (the payload checks report that). Read as the payload checks read it
+    (`fleetgen.yamlio.load_yaml`, merge keys resolved), once per text: an addon's payload is in
+    every namespace the addon is rendered into, and is its payload file's text. Positions are in
+    a file named `payload`."""
     try:
-        docs = load_yaml(raw, file, allow_empty=True, merge_keys=True)
+        docs = load_yaml(text.encode("utf-8"), "payload", allow_empty=True, merge_keys=True)
     except YamlLoadError:
         return None
     if len(docs) == 1 and isinstance(docs[0].data, list):
-        return [(item, docs[0].source, f"/{i}") for i, item in enumerate(docs[0].data) if _is_object(item)]
-    return [(d.data, d.source, "") for d in docs if _is_object(d.data)]
+        items = [(item, docs[0].source, f"/{i}") for i, item in enumerate(docs[0].data)]
+    else:
+        items = [(d.data, d.source, "") for d in docs]
+    return tuple(_Doc(data, source, prefix, _identity(data), json.dumps(data, sort_keys=True, default=str))
+                 for data, source, prefix in items if _is_object(data))
 
 
 def _is_object(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("metadata"), dict)
 
 
-def _identity(doc: tuple[dict[str, Any], SourceMap, str]) -> tuple[str, str, str, str]:
-    """(API group, kind, namespace, name) of a payload object. The group, not the apiVersion: an
-    object moved to another version of its API is the same object."""
-    data = doc[0]
+def _identity(data: dict[str, Any]) -> tuple[str, str, str, str]:
     meta = data["metadata"]
     group = str(data.get("apiVersion", "")).rpartition("/")[0]
     namespace = str(meta.get("namespace") or "default")  # (where an object without one is created)
@@ -194,19 +216,22 @@ def _identity(doc: tuple[dict[str, Any], SourceMap, str]) -> tuple[str, str, str
 
 
 def _identities(text: str) -> list[tuple[str, str, str, str]]:
-    """`_identity` of each object in a payload, in order; [] when it does not parse."""
-    return [_identity(d) for d in _documents(text) or []]
+    """The identity of each object in a payload, in order; [] when it does not parse."""
+    return [d.identity for d in _documents(text) or ()]
 
 
-def _canonical(doc: tuple[dict[str, Any], SourceMap, str]) -> str:
-    """A payload object as canonical JSON (sorted keys): equal for equal objects, whatever the YAML."""
-    return json.dumps(doc[0], sort_keys=True, default=str)
+class _Shipped(NamedTuple):
+    """What the base revision's payloads ship to one set of clusters (one namespace and selector)."""
+
+    objects: dict[str, _Doc]
+    """canonical JSON -> the object."""
+    by_identity: dict[tuple[str, str, str, str], _Doc]
 
 
-def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, Any]]:
-    """What the base revision's ClusterResourceSet payloads ship, per (namespace, cluster selector):
-    canonical object -> the object (a payload that does not parse ships nothing here)."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], _Shipped]:
+    """What the base revision's ClusterResourceSet payloads ship, per (namespace, cluster selector);
+    a payload that does not parse ships nothing here."""
+    out: dict[tuple[str, str], _Shipped] = {}
     if ctx.base is None:
         return out
     owners: dict[tuple[str, str, str], str] = {}
@@ -219,32 +244,33 @@ def _applied_objects(ctx: PolicyContext) -> dict[tuple[str, str], dict[str, Any]
         selector = owners.get((obj.ref.kind, obj.ref.namespace, obj.ref.name))
         if selector is None:
             continue
-        shipped = out.setdefault((obj.ref.namespace, selector), {})
+        shipped = out.setdefault((obj.ref.namespace, selector), _Shipped({}, {}))
         for field in ("data", "stringData"):
             values = get(obj.manifest, f"/{field}")
             for value in values.values() if isinstance(values, dict) else ():
                 for doc in (_documents(value) if isinstance(value, str) else None) or ():
-                    shipped[_canonical(doc)] = doc
+                    shipped.objects[doc.canonical] = doc
+                    shipped.by_identity.setdefault(doc.identity, doc)
     return out
 
 
-def _payload_position(ctx: PolicyContext, addon_file: str, doc: tuple[dict[str, Any], SourceMap, str],
-                      before: dict[str, Any]) -> Position | None:
-    """Where a new or changed payload object is in its addon's payload file: at its first field that
-    differs from the base object of the same identity, else at its start. None when the payload comes
-    from no addon of the fleet (objects read from an output file) or no payload file holds it."""
+def _payload_position(ctx: PolicyContext, addon_file: str, doc: _Doc, before: _Shipped) -> Position | None:
+    """Where a new or changed payload object is in its addon's payload file: at a field that differs
+    from the base object of the same identity (the first in key order), else at its start. None when
+    the payload comes from no addon of the fleet (objects read from an output file) or no payload
+    file holds it."""
     from fleetgen.validate.payload import payload_path
 
     addon = next((a for a in ctx.fleet.addons if a.path == addon_file), None)
     if addon is None:
         return None
-    wanted = _canonical(doc)
-    old = next((o for o in before.values() if _identity(o) == _identity(doc)), None)
+    old = before.by_identity.get(doc.identity)
     for name, raw in addon.files.items():
-        for item in _documents(raw, payload_path(addon, name)) or ():
-            if _canonical(item) == wanted:
-                diff = first_difference(old[0], item[0]) if old is not None else None
-                return item[1].lookup(item[2] + (diff[0] if diff else ""))
+        # (the file's text is the ConfigMap's, already read, unless the file was split into parts)
+        for item in _documents(raw.decode("utf-8", "replace")) or ():
+            if item.canonical == doc.canonical:
+                diff = first_difference(old.data, item.data) if old is not None else None
+                return replace(item.source.lookup(item.prefix + (diff[0] if diff else "")), file=payload_path(addon, name))
     return None
 
 
