@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fleetgen.findings import Finding
 
 
 class ExitCode(IntEnum):
@@ -42,7 +46,7 @@ class ConfigError(FleetgenError):
     exit_code = ExitCode.USAGE
 
     def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
-                 findings: tuple = ()) -> None:  # tuple[Finding, ...]; untyped: no import cycle
+                 findings: tuple[Finding, ...] = ()) -> None:
         self.path = path
         self.line = line
         self.findings = findings

@@ -197,8 +197,21 @@ def allocatable_count(entries: Iterable[object], prefix: object, gateway: object
 
 
 def reserved_addresses(pool: Sequence[IPInterval], prefix: object, gateway: object) -> list[tuple[str, IPInterval]]:
-    """The addresses of a pool (merged intervals) that in-cluster IPAM never allocates, as
-    `allocatable_count` leaves them out: (words, the one address), e.g. ("the gateway", 10.0.0.1)."""
+    """The addresses of a pool that in-cluster IPAM never allocates (`allocateReservedIPAddresses`
+    unset): the gateway, and the subnet's network address (IPv4 and IPv6) and broadcast address
+    (IPv4), those of them the pool contains.
+
+    Args:
+        pool: the pool's addresses, merged (`merge`), one family.
+        prefix: the pool's prefix length (an int; anything else: no subnet, only the gateway).
+        gateway: the gateway address as written (a string; unparsable: none).
+
+    Returns:
+        (words, the one address as an interval) pairs, e.g. ("the gateway", 10.0.0.1-10.0.0.1).
+
+    Source: kubernetes-sigs/cluster-api-ipam-provider-in-cluster v1.0.3
+    `internal/poolutil/pool.go` `PoolSpecToIPSet`.
+    """
     reserved: list[tuple[str, int, int]] = []  # (words, family, address)
     gw = parse_ip(gateway)
     if gw is not None:

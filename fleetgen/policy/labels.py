@@ -83,16 +83,17 @@ def _label_key_errors(key: str) -> tuple[str, ...]:
     return tuple(errors)
 
 
-def selector_errors(selector: object) -> list[str]:
+def selector_errors(selector: object, *, match_labels: bool = True) -> list[str]:
     """Problems that make `metav1.LabelSelectorAsSelector` fail (empty list if the selector parses):
-    matchLabels keys and values, and for each matchExpressions entry its key, its values and
-    whether their count fits the operator (apimachinery labels.NewRequirement)."""
+    matchLabels keys and values (unless `match_labels` is False: a caller whose labels are checked
+    elsewhere), and for each matchExpressions entry its key, its values and whether their count
+    fits the operator (apimachinery labels.NewRequirement)."""
     if selector is None:
         return []
     if not isinstance(selector, Mapping):
         return ["must be a label selector (matchLabels / matchExpressions)"]
     errors = []
-    for key, value in (selector.get("matchLabels") or {}).items():
+    for key, value in (selector.get("matchLabels") or {}).items() if match_labels else ():
         errors += [f"matchLabels key {key!r}: {e}" for e in label_key_errors(key)]
         errors += [f"matchLabels[{key}] value {value!r}: {e}" for e in label_value_errors(value)]
     for i, req in enumerate(selector.get("matchExpressions") or []):

@@ -526,6 +526,12 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                                        doc.source.lookup("/kind"), pointer="/kind", object=_ref(obj)))
     for label, doc, obj, not_minors, served in not_served.values():
         instead = f"; use {' or '.join(served)}" if served else "; check the apiVersion and kind"
+        if served and len(not_minors) > 1:
+            group, _ = kube_schemas.split_api_version(obj["apiVersion"])
+            by_minor = {m: kube_schemas.served_api_versions(m, group, obj["kind"]) for m in not_minors}
+            everywhere = [v for v in served if all(v in versions for versions in by_minor.values())]
+            instead = (f"; use {' or '.join(everywhere)}" if everywhere else
+                       "; use " + ", ".join(f"{' or '.join(v) or 'none'} on {m}" for m, v in by_minor.items()))
         verb = "does" if len(not_minors) == 1 else "do"
         out.append(Finding(RULE_SCHEMA, Severity.ERROR,
                            f"{label}: Kubernetes {', '.join(not_minors)} {verb} not serve {obj['apiVersion']} {obj['kind']} "

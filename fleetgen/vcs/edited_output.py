@@ -165,15 +165,18 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
             in the output file.
 
     Returns:
-        The findings, positioned in the output files. A schema, CEL or object-rule finding that the
-        rendering of the same file has too (same rule and message) is left out: it is the spec's,
-        reported at the spec.
+        The findings the edit brings: a schema, CEL or object-rule finding that the rendering has
+        too (same rule and message) is left out, it is the spec's, reported at the spec. Findings
+        on the edited objects are positioned in their output files; an object rule may also report
+        an object of another file the edit affects (a ClusterResourceSet whose ConfigMap an edited
+        addon file no longer holds), at that object's spec position. Where the schema refuses a
+        field, the object rules' findings at that position are left out.
     """
     from fleetgen.pipeline import open_registry
     from fleetgen.policy import OBJECT_RULES, RULES, rule_scope, run_rules
     from fleetgen.policy.base import PolicyContext
     from fleetgen.render.base import RenderResult
-    from fleetgen.validate.engine import check_objects
+    from fleetgen.validate.engine import check_objects, rest_of
     from fleetgen.vcs.plan_build import as_render_result, objects_from_commit
 
     if not files:
@@ -182,13 +185,15 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
     clusters = checked.rendered.clusters if checked.rendered else ()
     head = RenderResult(tuple(disk for disk, _ in files), clusters)
     rendered = RenderResult(tuple(ours for _, ours in files), clusters)
-    # the whole tree with the edited files as on disk, and as rendered: the object rules follow
-    # references between files (a ClusterResourceSet's ConfigMaps are in other addons' files)
+    # the edited files with the files outside the clusters' bundles (addons, namespaces, the
+    # agent's), as on disk and as rendered: the object rules follow references between files (a
+    # ClusterResourceSet's ConfigMaps are in other addons' files); a cluster's objects reference
+    # only each other, in its own file
     on_disk = {disk.path: disk for disk, _ in files}
     as_rendered = {ours.path: ours for _, ours in files}
-    every = checked.rendered.files if checked.rendered else ()
-    tree_on_disk = RenderResult(tuple(on_disk.get(f.path, f) for f in every), clusters)
-    tree_rendered = RenderResult(tuple(as_rendered.get(f.path, f) for f in every), clusters)
+    shared = [f for f in rest_of(checked.rendered).files if f.path not in on_disk] if checked.rendered else []
+    tree_on_disk = RenderResult((*on_disk.values(), *shared), clusters)
+    tree_rendered = RenderResult((*as_rendered.values(), *shared), clusters)
     read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{disk.path}" for disk, _ in files},
                                blobs=committed)
     if read is None:
@@ -205,7 +210,8 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
     # the API server checks the schema before the admission webhooks: where the schema refuses a
     # field, that is the problem to report there, not the webhook mirrors' view of the same field
     refused = {f.position for f in found if f.rule_id == "schema"}
-    found = [f for f in found if f.rule_id in ("schema", "schema-missing") or f.position not in refused]
+    mirrors = {r.id for r in OBJECT_RULES}
+    found = [f for f in found if f.rule_id not in mirrors or f.position not in refused]
     # every transition rule: both sides carry the working tree's specs, so the rules that compare
     # specs find nothing (the pipeline reported those), and the ones that compare objects see
     # exactly the hand edit (only the edited files, on both sides)

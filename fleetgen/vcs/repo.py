@@ -36,6 +36,11 @@ from fleetgen.errors import VcsError
 #: What a fleet revision consists of (paths relative to the fleet root): enough to load and render it.
 FLEET_SOURCE_PATHS: tuple[str, ...] = ("fleetgen.yaml", "clusters", "crs", "schemas/sources.yaml")
 
+#: What GitPython's revision parsing raises for a revision that names no commit: BadName, BadObject,
+#: ValueError (a tree or blob, a missing object), IndexError (`@{N}` past the reflog), TypeError
+#: (`@{upstream}` without one), NotImplementedError (`@{yesterday}`), GitError.
+_NO_SUCH_REVISION = (BadName, BadObject, ValueError, IndexError, TypeError, NotImplementedError, git.exc.GitError)
+
 _SYMLINK = 0o120000
 _EXECUTABLE = 0o100755
 _SUBMODULE = 0o160000
@@ -104,8 +109,7 @@ class FleetRepo:
             commit = self._repo.commit(ref)
             commit.tree  # noqa: B018 - reads the commit: GitPython takes any 40-hex string on trust
             return str(commit.hexsha)
-        except Exception as err:  # noqa: BLE001 - GitPython's revision parser raises BadName, ValueError, IndexError,
-            # TypeError (`@{upstream}`), NotImplementedError (`@{yesterday}`)...: all mean "no such commit"
+        except _NO_SUCH_REVISION as err:
             if ref == "HEAD" and not self._repo.head.is_valid():
                 return None
             raise VcsError(f"unknown git ref {ref!r} in {self.git_root}: {self._ref_problem(ref, err)}") from err
@@ -114,7 +118,7 @@ class FleetRepo:
         """Why `ref` names no commit, in git's terms, with the fetch advice only where fetching helps."""
         try:
             kind = str(self._repo.rev_parse(ref).type)
-        except Exception:  # noqa: BLE001 - as in `resolve`
+        except _NO_SUCH_REVISION:
             kind = ""
         if kind and kind != "commit":
             return f"it names a {kind}, not a commit"

@@ -76,7 +76,7 @@ class CrsWebhookRule:
             m = obj.manifest
             selector = get(m, "/spec/clusterSelector")
             # (matchLabels keys and values: `label-values` reports them, at the label itself)
-            errors = [e for e in selector_errors(selector) if not e.startswith("matchLabels")]
+            errors = selector_errors(selector, match_labels=False)
             if errors:
                 yield object_finding(self, ctx, file, obj, "/spec/clusterSelector", "; ".join(errors))
             elif selector_is_empty(selector):

@@ -646,3 +646,14 @@ def test_check_payloads_misspelt_metadata_is_one_finding_at_the_typo(tmp_path: P
     findings = check_payloads(fleet)
     assert triples(findings) == [("crs/sa/sa.yaml", 3, 1, "addon-schema", "error")]
     assert "metadata is missing; 'metdata' looks like a misspelling of it" in findings[0].message
+
+
+def test_check_payloads_api_not_served_suggests_a_version_every_cluster_serves(tmp_path: Path) -> None:
+    """1.29 serves flowcontrol v1beta3 and v1, 1.33 only v1: the advice must work on both."""
+    schema = ("apiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata: {name: f}\n"
+              "spec: {priorityLevelConfiguration: {name: global-default}}\n")
+    clusters = {"a": cluster_yaml("a", "v1.29.4"), "b": cluster_yaml("b", "v1.33.1")}
+    fleet = make_fleet(tmp_path, {"fs": {"fs.yaml": schema}}, clusters=clusters)
+    (finding,) = check_payloads(fleet)
+    assert "Kubernetes 1.29, 1.33 do not serve flowcontrol.apiserver.k8s.io/v1beta2 FlowSchema" in finding.message
+    assert finding.message.endswith("; use flowcontrol.apiserver.k8s.io/v1")
