@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from fleetgen.findings import Finding, Position, Severity
 from fleetgen.sourcemap import SourceMap, pointer_to_path
+from fleetgen.spec.discover import CONFIG_FILE
 from fleetgen.yamlio import YamlLoadError, load_yaml
 
 if TYPE_CHECKING:
@@ -63,13 +64,24 @@ def merge_defaults_findings(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per problem of a default: the `spec_finding`s of one rule at one fleetgen.yaml
     position with the same field and problem, one per cluster inheriting the value, become one
     naming those clusters' specs: `spec.kubernetesVersion (from defaults, in 2 clusters:
-    clusters/a.yaml, clusters/b.yaml): ...`. Other findings are kept as they are, in order.
+    clusters/a.yaml, clusters/b.yaml): ...`. So do `object_finding`s of one rule at one
+    fleetgen.yaml position with the same problem (objects rendered from a default):
+    `spec.version of KubeadmControlPlane clusters/a-control-plane and 1 more (from defaults): ...`.
+    Other findings are kept as they are, in order.
     """
     groups: dict[tuple[object, ...], list[tuple[Finding, str]]] = {}
     out: list[Finding | tuple[object, ...]] = []
     for f in findings:
         m = _FROM_DEFAULTS.fullmatch(f.message)
         if m is None:
+            if f.position.file == CONFIG_FILE and ": " in f.message:  # (an object rendered from a default)
+                subject, problem = f.message.split(": ", 1)
+                key = (f.rule_id, f.severity, f.position, f.pointer, f.hint, "", problem)
+                if key not in groups:
+                    groups[key] = []
+                    out.append(key)
+                groups[key].append((f, subject))
+                continue
             out.append(f)
             continue
         key = (f.rule_id, f.severity, f.position, f.pointer, f.hint, m["path"], m["problem"])
@@ -86,10 +98,15 @@ def merge_defaults_findings(findings: Iterable[Finding]) -> list[Finding]:
         if len(group) == 1:
             merged.append(group[0][0])
             continue
+        path, problem = item[5], item[6]
+        if not path:  # (objects: `spec.version of KubeadmControlPlane ns/a and 1 more (from defaults): ...`)
+            first, more = group[0][1], len({subject for _, subject in group}) - 1
+            message = f"{first} and {more} more (from defaults): {problem}" if more else group[0][0].message
+            merged.append(replace(group[0][0], message=message))
+            continue
         specs = sorted({spec for _, spec in group})
         named = ", ".join(specs[:_MAX_SPECS_NAMED]) + (f" and {len(specs) - _MAX_SPECS_NAMED} more"
                                                         if len(specs) > _MAX_SPECS_NAMED else "")
-        path, problem = item[5], item[6]
         merged.append(replace(group[0][0], message=f"{path} (from defaults, in {len(specs)} clusters: {named}): {problem}"))
     return merged
 

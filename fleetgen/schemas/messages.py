@@ -111,7 +111,8 @@ def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list
             pointer = _path(err.instance_path)
             for field in err.kind.unexpected:
                 left = [m for m in missing.get(pointer, []) if (pointer, m) not in absorbed]
-                close = difflib.get_close_matches(field, left, n=1, cutoff=0.6)
+                # (0.75: `prot` for `port`, not `nodeport` for `port`, whose optional `nodePort` is closer)
+                close = difflib.get_close_matches(field, left, n=1, cutoff=0.75)
                 if close:
                     meant[(pointer, escape_token(field))] = close[0]
                     absorbed.add((pointer, close[0]))

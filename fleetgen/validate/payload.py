@@ -267,50 +267,58 @@ def _label(obj: dict[str, Any]) -> str:
     return f"{ref.api_version} {ref.kind} {ref.name}".strip()
 
 
-def _misspelt(obj: dict[str, Any], field: str) -> str | None:
-    """The top-level key of `obj` that looks like a misspelling of the missing `field` (`metdata`)."""
-    close = difflib.get_close_matches(field, [k for k in obj if isinstance(k, str) and k not in _IDENTITY_FIELDS],
+def _misspelt(mapping: dict[str, Any], field: str, known: tuple[str, ...]) -> str | None:
+    """The key of `mapping` (none of `known`) that looks like a misspelling of the missing `field`."""
+    close = difflib.get_close_matches(field, [k for k in mapping if isinstance(k, str) and k not in known],
                                       n=1, cutoff=0.75)
     return close[0] if close else None
 
 
 _IDENTITY_FIELDS = ("apiVersion", "kind", "metadata")
+#: ObjectMeta fields a payload object may set, none of them a misspelling of `name`.
+_META_FIELDS = ("name", "namespace", "labels", "annotations", "generateName", "finalizers", "ownerReferences")
 
 
 def _identity(doc: Document, index: int, file: str) -> list[Finding]:
-    """apiVersion, kind and metadata.name must be non-empty strings. A missing one whose name a
-    top-level key resembles (`metdata:`) is reported at that key, once: the core schema's
-    "unknown field" there is the same problem (`_check_addon` leaves it out)."""
+    """apiVersion, kind and metadata.name must be non-empty strings. A missing one whose name a key
+    beside it resembles (`metdata:`, `metadata.nme`) is reported at that key, once: the core
+    schema's "unknown field" there is the same problem (`_check_addon` leaves it out)."""
     obj = doc.data
     where = f"document {index + 1} of {file}"
+    needs = "every payload object needs apiVersion, kind and metadata.name"
     out = []
-    for field in _IDENTITY_FIELDS:
-        typo = _misspelt(obj, field) if field not in obj else None
-        if typo is not None:
-            out.append(Finding(RULE_SCHEMA, Severity.ERROR,
-                               f"{where}: {field} is missing; {typo!r} looks like a misspelling of it; every payload "
-                               "object needs apiVersion, kind and metadata.name",
-                               doc.source.lookup(f"/{escape_token(typo)}"), pointer=f"/{escape_token(typo)}", object=_ref(obj)))
-    if out:
-        return out
+
+    def typo_finding(pointer: str, field: str, typo: str) -> Finding:
+        label = _label(obj) if isinstance(obj.get("kind"), str) and obj.get("kind") else where
+        return Finding(RULE_SCHEMA, Severity.ERROR, f"{label}: {field} is missing; {typo!r} looks like a "
+                       f"misspelling of it; {needs}", doc.source.lookup(pointer), pointer=pointer)
+
     for field, pointer in (("apiVersion", "/apiVersion"), ("kind", "/kind")):
         value = obj.get(field)
-        if not isinstance(value, str) or not value:
+        typo = _misspelt(obj, field, _IDENTITY_FIELDS) if field not in obj else None
+        if typo is not None:
+            out.append(typo_finding(f"/{escape_token(typo)}", field, typo))
+        elif not isinstance(value, str) or not value:
             problem = "is missing" if value is None else f"must be a non-empty string, got {value!r}"
-            out.append(Finding(RULE_SCHEMA, Severity.ERROR,
-                               f"{where}: {field} {problem}; every payload object needs apiVersion, kind and metadata.name",
-                               doc.source.lookup(pointer if field in obj else ""), pointer=pointer, object=_ref(obj)))
+            out.append(Finding(RULE_SCHEMA, Severity.ERROR, f"{where}: {field} {problem}; {needs}",
+                               doc.source.lookup(pointer if field in obj else ""), pointer=pointer))
     meta = obj.get("metadata")
+    typo = _misspelt(obj, "metadata", _IDENTITY_FIELDS) if "metadata" not in obj else None
+    if typo is not None:
+        out.append(typo_finding(f"/{escape_token(typo)}", "metadata", typo))
+        return out
     name = meta.get("name") if isinstance(meta, dict) else None
-    if not isinstance(name, str) or not name:
+    typo = _misspelt(meta, "name", _META_FIELDS) if isinstance(meta, dict) and "name" not in meta else None
+    if typo is not None:
+        out.append(typo_finding(f"/metadata/{escape_token(typo)}", "metadata.name", typo))
+    elif not isinstance(name, str) or not name:
         if isinstance(meta, dict) and "generateName" in meta and name is None:
             problem = "is missing (generateName cannot be used: the ClusterResourceSet controller applies by name)"
         else:
             problem = "is missing" if name is None else f"must be a non-empty string, got {name!r}"
         pointer = "/metadata/name" if isinstance(meta, dict) and "name" in meta else "/metadata"
-        out.append(Finding(RULE_SCHEMA, Severity.ERROR,
-                           f"{_label(obj) or where}: metadata.name {problem}; every payload object needs apiVersion, kind and metadata.name",
-                           doc.source.lookup(pointer if isinstance(meta, dict) else ""), pointer=pointer, object=_ref(obj)))
+        out.append(Finding(RULE_SCHEMA, Severity.ERROR, f"{_label(obj) or where}: metadata.name {problem}; {needs}",
+                           doc.source.lookup(pointer if isinstance(meta, dict) else ""), pointer=pointer))
     return out
 
 

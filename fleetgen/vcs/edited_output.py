@@ -170,7 +170,7 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
         on the edited objects are positioned in their output files; an object rule may also report
         an object of another file the edit affects (a ClusterResourceSet whose ConfigMap an edited
         addon file no longer holds), at that object's spec position. Where the schema refuses a
-        field, the object rules' findings at that position are left out.
+        field, the object rules' and transition rules' findings at that position are left out.
     """
     from fleetgen.pipeline import open_registry
     from fleetgen.policy import OBJECT_RULES, RULES, rule_scope, run_rules
@@ -217,4 +217,6 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
     # exactly the hand edit (only the edited files, on both sides)
     transition = [r for r in RULES if rule_scope(r) == "transition"]
     base_ctx = PolicyContext(checked.fleet, base)
-    return [*found, *run_rules(PolicyContext(checked.fleet, head, base_ctx), transition)]
+    # (an unknown field the schema refuses is pruned by the API server: no change to refuse as immutable)
+    changes = [f for f in run_rules(PolicyContext(checked.fleet, head, base_ctx), transition) if f.position not in refused]
+    return [*found, *changes]

@@ -345,3 +345,28 @@ def test_edited_label_value_is_one_finding_at_the_value(rendered_repo: Path, cli
     result = validate(cli, rendered_repo, "--format", "json")
     at_value = [f["rule_id"] for f in json.loads(result.stdout)["findings"] if (f["line"], f["col"]) == (line, 7)]
     assert at_value == ["schema"], result.stdout
+
+
+def test_unknown_field_added_by_hand_is_the_schema_finding_only(rendered_repo: Path, cli: Cli) -> None:
+    """The API server prunes an unknown field: the object does not change, nothing immutable is touched."""
+    path = rendered_repo / KV_OUTPUT
+    text = path.read_text()
+    assert text.count("\n  replicas: 1\n") == 1  # (the KubeadmControlPlane's)
+    path.write_text(text.replace("\n  replicas: 1\n", "\n  replicas: 1\n  replcas: 3\n"))
+    line = path.read_text().splitlines().index("  replcas: 3") + 1
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert [(f["rule_id"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [
+        ("output-edited", line), ("schema", line)]
+
+
+def test_default_version_skipping_a_minor_is_one_finding_for_every_cluster(rendered_repo: Path, cli: Cli) -> None:
+    config = rendered_repo / "fleetgen.yaml"
+    edit(rendered_repo, "fleetgen.yaml", "kubernetesVersion: v1.33.1", "kubernetesVersion: v1.35.0")
+    edit(rendered_repo, KV_SPEC, "container-disk:v1.33.1", "container-disk:v1.35.0")
+    line = next(i for i, x in enumerate(config.read_text().splitlines(), 1) if "v1.35.0" in x)
+    result = validate(cli, rendered_repo, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    found = [(f["rule_id"], f["file"], f["line"], f["message"]) for f in json.loads(result.stdout)["findings"]]
+    assert [x[:3] for x in found] == [("k8s-upgrade-skip", "fleetgen.yaml", line)]
+    assert found[0][3].startswith("spec.version of KubeadmControlPlane clusters/kv-demo-control-plane and 1 more "
+                                  "(from defaults): cannot update Kubernetes version from v1.33.1 to v1.35.0")

@@ -657,3 +657,18 @@ def test_check_payloads_api_not_served_suggests_a_version_every_cluster_serves(t
     (finding,) = check_payloads(fleet)
     assert "Kubernetes 1.29, 1.33 do not serve flowcontrol.apiserver.k8s.io/v1beta2 FlowSchema" in finding.message
     assert finding.message.endswith("; use flowcontrol.apiserver.k8s.io/v1")
+
+
+def test_check_payloads_identity_typos_and_missing_fields_are_each_one_finding(tmp_path: Path) -> None:
+    docs = ("apiVersion: v1\nmetdata: {name: cm1}\ndata: {a: b}\n---\n"                       # kind missing, metadata misspelt
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {nme: cm2, namespace: default}\ndata: {a: b}\n---\n"   # name misspelt
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: default}\nspec:\n"
+            "  ports: [{nodeport: 30080, targetPort: 80}]\n")  # an optional field miscased, a required one missing
+    fleet = make_fleet(tmp_path, {"t": {"t.yaml": docs}})
+    findings = check_payloads(fleet)
+    assert [(f.position.line, f.position.col) for f in findings] == [(1, 1), (2, 1), (7, 12), (14, 11), (14, 12)]
+    messages = [f.message for f in findings]
+    assert "kind is missing" in messages[0] and "'metdata' looks like a misspelling" in messages[1]
+    assert "metadata.name is missing; 'nme' looks like a misspelling of it" in messages[2]
+    assert "missing required field 'port'" in messages[3]
+    assert "unknown field 'nodeport'" in messages[4] and "did you mean" not in messages[4]
