@@ -192,7 +192,7 @@ def run_rules(ctx: PolicyContext, rules: Iterable[Rule | str] | None = None) -> 
         KeyError: if a rule id is unknown (a caller bug, not bad input).
     """
     selected = [RULE_BY_ID[r] if isinstance(r, str) else r for r in (RULES if rules is None else rules)]
-    return sorted(_drop_superseded(_run(ctx, selected)), key=Finding.sort_key)
+    return sorted(_one_per_problem(_run(ctx, selected)), key=Finding.sort_key)
 
 
 def _run(ctx: PolicyContext, rules: Iterable[Rule]) -> list[Finding]:
@@ -261,10 +261,10 @@ def merge_rule_findings(whole: PolicyContext, rest: list[Finding], clusters: Ite
     cluster_ids = {r.id for r in RULES if rule_scope(r) == "cluster"}
     findings.extend(f for rule_id, found in by_rule.items() if rule_id not in cluster_ids for f in found)
     findings.extend(internal)
-    return sorted(_drop_superseded(findings), key=Finding.sort_key)
+    return sorted(_one_per_problem(findings), key=Finding.sort_key)
 
 
-def _drop_superseded(findings: list[Finding]) -> list[Finding]:
+def _one_per_problem(findings: list[Finding]) -> list[Finding]:
     """`SUPERSEDES` applied, and a default's problem inherited by several clusters reported once."""
     covered = {(rule_id, f.position) for f in findings for rule_id in SUPERSEDES.get(f.rule_id, ())}
     return merge_defaults_findings(f for f in findings if (f.rule_id, f.position) not in covered)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fleetgen.sourcemap import escape_token, pointer_to_path
@@ -104,7 +104,7 @@ def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list
     for err in errors:
         if type(err.kind).__name__ == "Required":
             missing.setdefault(_path(err.instance_path), []).append(err.kind.property)
-    meant: dict[tuple[str, str], str] = {}  # (object pointer, escaped unknown field) -> the missing field it resembles
+    meant: dict[str, dict[str, str]] = {}  # object pointer -> unknown field -> the missing field it resembles
     absorbed: set[tuple[str, str]] = set()  # (object pointer, missing field) reported as a misspelling
     for err in errors:
         if type(err.kind).__name__ == "AdditionalProperties":
@@ -114,7 +114,7 @@ def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list
                 # (0.75: `prot` for `port`, not `nodeport` for `port`, whose optional `nodePort` is closer)
                 close = difflib.get_close_matches(field, left, n=1, cutoff=0.75)
                 if close:
-                    meant[(pointer, escape_token(field))] = close[0]
+                    meant.setdefault(pointer, {})[field] = close[0]
                     absorbed.add((pointer, close[0]))
     out: list[tuple[str, str]] = []
     for err in errors:
@@ -122,21 +122,20 @@ def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list
         name = type(err.kind).__name__
         if name == "Required" and (pointer, err.kind.property) in absorbed:
             continue
-        for at, message in schema_violations(err, optional_null=optional_null):
-            hit = meant.get((pointer, at.rsplit("/", 1)[-1])) if name == "AdditionalProperties" else None
-            if hit is not None:
-                message = message.replace(" (the API server", f"; did you mean {hit!r}? (the API server", 1)
-            out.append((at, message))
+        out.extend(schema_violations(err, optional_null=optional_null, meant=meant.get(pointer, {})))
     return out
 
 
-def schema_violations(err: Any, *, optional_null: bool = False) -> list[tuple[str, str]]:
+def schema_violations(err: Any, *, optional_null: bool = False,
+                      meant: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """Turn one jsonschema-rs ValidationError into short `(JSON pointer, message)` pairs.
 
     Args:
         err: a jsonschema-rs ValidationError.
         optional_null: leave `null` out of the expected types (the core Kubernetes schemas allow
             null everywhere, where it only means "unset").
+        meant: unknown field -> the field it is a misspelling of (`violations_of`), for the
+            message's "did you mean".
 
     Returns:
         One pair per problem; an unknown field is reported at the field itself.
@@ -147,10 +146,12 @@ def schema_violations(err: Any, *, optional_null: bool = False) -> list[tuple[st
     name = type(kind).__name__
     instance = err.instance
     if name == "AdditionalProperties":
+        meant = meant or {}
         return [
             (f"{pointer}/{escape_token(p)}",
-                f"{pointer_to_path(pointer + '/' + escape_token(p))}: unknown field {p!r} "
-                "(the API server drops unknown fields silently)",
+                f"{pointer_to_path(pointer + '/' + escape_token(p))}: unknown field {p!r}"
+                + (f"; did you mean {meant[p]!r}?" if p in meant else "")
+                + " (the API server drops unknown fields silently)",
             )
             for p in kind.unexpected
         ]

@@ -473,8 +473,8 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                  crds: Mapping[tuple[str, str], str]) -> list[Finding]:
     out: list[Finding] = []
     pending: dict[tuple[Position, str, Severity, str], _Pending] = {}
-    # (file, document index) -> (label, document, object, minors not serving it, API versions they serve instead)
-    not_served: dict[tuple[str, int], tuple[str, Document, dict[str, Any], list[str], list[str]]] = {}
+    # (file, document index) -> (label, document, object, {minor not serving it: the API versions it serves})
+    not_served: dict[tuple[str, int], tuple[str, Document, dict[str, Any], dict[str, list[str]]]] = {}
     unchecked: set[tuple[str, str, str]] = set()
 
     def add(severity: Severity, text: str, doc: Document, pointer: str, obj: dict[str, Any], minor: str) -> None:
@@ -521,9 +521,8 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                             add(Severity.ERROR, f"{label}: {message}", doc, pointer, obj, minor)
                 elif kube_schemas.is_builtin_group(group) and exact:
                     # one finding for every version that does not serve it (one problem, one fix)
-                    entry = not_served.setdefault((file, index), (label, doc, obj, [], []))
-                    entry[3].append(minor)
-                    entry[4].extend(v for v in kube_schemas.served_api_versions(minor, group, kind_name) if v not in entry[4])
+                    by_minor = not_served.setdefault((file, index), (label, doc, obj, {}))[3]
+                    by_minor[minor] = kube_schemas.served_api_versions(minor, group, kind_name)
                 elif (file, api_version, kind_name) not in unchecked:
                     unchecked.add((file, api_version, kind_name))
                     why = ("is not a core Kubernetes kind and no addon ships its CustomResourceDefinition; "
@@ -532,11 +531,11 @@ def _check_addon(addon: LoadedAddon, files: list[tuple[str, _Parsed]], minors: l
                            else f"is unknown to the bundled schemas (newest {minor})")
                     out.append(Finding(RULE_SCHEMA, Severity.INFO, f"{api_version} {kind_name} not checked: it {why}",
                                        doc.source.lookup("/kind"), pointer="/kind", object=_ref(obj)))
-    for label, doc, obj, not_minors, served in not_served.values():
+    for label, doc, obj, by_minor in not_served.values():
+        not_minors = list(by_minor)
+        served = list(dict.fromkeys(v for versions in by_minor.values() for v in versions))
         instead = f"; use {' or '.join(served)}" if served else "; check the apiVersion and kind"
         if served and len(not_minors) > 1:
-            group, _ = kube_schemas.split_api_version(obj["apiVersion"])
-            by_minor = {m: kube_schemas.served_api_versions(m, group, obj["kind"]) for m in not_minors}
             everywhere = [v for v in served if all(v in versions for versions in by_minor.values())]
             instead = (f"; use {' or '.join(everywhere)}" if everywhere else
                        "; use " + ", ".join(f"{' or '.join(v) or 'none'} on {m}" for m, v in by_minor.items()))
