@@ -83,15 +83,39 @@ def test_apply_once_payload_edits_that_ship_the_same_objects_pass(rendered_repo:
     assert _payload_findings(rendered_repo, cli) == []
 
 
-def test_apply_once_payload_change_rendered_into_two_namespaces_is_reported_once(rendered_repo: Path, cli: Cli) -> None:
-    spec = rendered_repo / "clusters/kubevirt/kv-demo.yaml"
-    (rendered_repo / "clusters/kubevirt/kv-team2.yaml").write_text(
+def _add_team2_cluster(repo: Path, cli: Cli) -> None:
+    """Commit a second opted-in cluster in namespace team2: the baseline addon is rendered into two namespaces."""
+    spec = repo / "clusters/kubevirt/kv-demo.yaml"
+    (repo / "clusters/kubevirt/kv-team2.yaml").write_text(
         spec.read_text().replace("  name: kv-demo\n", "  name: kv-team2\n  namespace: team2\n"))
-    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
-    subprocess.run(["git", "add", "-A"], cwd=rendered_repo, check=True)
-    subprocess.run(["git", "commit", "-qm", "team2"], cwd=rendered_repo, check=True)
+    assert cli("--repo", str(repo), "render").exit_code == 0
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "team2"], cwd=repo, check=True)
+
+
+def test_apply_once_payload_change_rendered_into_two_namespaces_is_reported_once(rendered_repo: Path, cli: Cli) -> None:
+    _add_team2_cluster(rendered_repo, cli)
     path = rendered_repo / NAMESPACE_FILE
     text = path.read_text()
     path.write_text(text.replace("        cpu: 500m\n", "        cpu: 750m\n", 1))
     line = text.splitlines().index("        cpu: 500m") + 1
     assert [(file, at) for file, at, _ in _payload_findings(rendered_repo, cli)] == [(NAMESPACE_FILE, line)]
+
+
+@pytest.mark.parametrize("removal", ["payload file", "object of a payload file"])
+def test_payload_removal_rendered_into_two_namespaces_is_reported_once(rendered_repo: Path, cli: Cli,
+                                                                       removal: str) -> None:
+    """One warning for the line removed, not one per namespace the addon's ConfigMap is rendered into."""
+    _add_team2_cluster(rendered_repo, cli)
+    addon = rendered_repo / "crs/baseline/addon.yaml"
+    lines = addon.read_text().splitlines()
+    if removal == "payload file":
+        addon.write_text(addon.read_text().replace("    - platform-rbac.yaml\n", ""))
+        where = ("crs/baseline/addon.yaml", lines.index("  resources:") + 1)
+    else:
+        path = rendered_repo / NAMESPACE_FILE
+        path.write_text("---\n".join(path.read_text().split("---\n")[:2]))  # (drops the NetworkPolicy)
+        where = ("crs/baseline/addon.yaml", lines.index("    - platform-namespace.yaml") + 1)
+    found = _payload_findings(rendered_repo, cli)
+    assert [f[:2] for f in found] == [where], found
+    assert "stay in every workload cluster it reached" in found[0][2]

@@ -10,12 +10,15 @@ applies a resource again once it reached a cluster. So, compared with the base r
   means). Objects are compared parsed, so a comment, the order of documents, or an object moved to
   another file of the same clusters' payloads changes nothing. The warning points at the first
   new or changed object in the addon's payload file (at a changed field), when the payload file
-  holds it, once for every namespace the addon is rendered into;
+  holds it;
 * a payload file removed from an addon (either strategy) leaves its objects in every cluster it
   reached (a warning: delete them in the workload clusters if they must go); so does an object
   removed from a payload file (either strategy). An object still shipped, to the same clusters (the same namespace and cluster
   selector), by another file or addon is not removed: a renamed or split file passes. Objects are
   compared by API group, kind, namespace (`default` when unset) and name.
+
+Each warning is reported once per line, not once for every namespace the addon is rendered into
+(it names the addon's ConfigMap in the first of them).
 
 Compares the addon ConfigMaps and Secrets that keep their name (a strategy or selector change
 renames them with their ClusterResourceSet, which then applies everything again); skipped when
@@ -96,6 +99,14 @@ class CrsPayloadChangeRule:
         objects_now: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
         applied: dict[tuple[str, str], _Shipped] | None = None  # (read when an ApplyOnce payload changed)
         reported: set[tuple[Position, str]] = set()
+
+        def first_report(where: Position, problem: str) -> bool:
+            """True the first time a problem is reported at a line: an addon rendered into several
+            namespaces has one payload line and one addon.yaml line for all of them."""
+            if (where, problem) in reported:
+                return False
+            reported.add((where, problem))
+            return True
         positions: dict[tuple[str, str], Position | None] = {}  # (addon file, canonical object) -> where
 
         def gone(text: str, namespace: str, selector: str) -> list[tuple[str, str, str, str]] | None:
@@ -123,17 +134,21 @@ class CrsPayloadChangeRule:
                 if lost == [] or (lost is None and (namespace, str(key)) in shipped_keys):
                     continue  # (every object still shipped: a renamed or split file)
                 listed = f" ({_listing(lost)})" if lost else ""
-                yield object_finding(self, ctx, t.file, t.new, f"/{field}",
-                                     f"{key} was removed from the addon; a ClusterResourceSet never deletes what it "
-                                     f"applied, so its objects{listed} stay in every workload cluster it reached",
-                                     hint="delete those objects in the workload clusters if they must go")
+                problem = (f"{key} was removed from the addon; a ClusterResourceSet never deletes what it "
+                           f"applied, so its objects{listed} stay in every workload cluster it reached")
+                finding = object_finding(self, ctx, t.file, t.new, f"/{field}", problem,
+                                         hint="delete those objects in the workload clusters if they must go")
+                if first_report(finding.position, problem):
+                    yield finding
             for key in sorted(k for k in set(old) & set(new) if old[k] != new[k]):
                 lost = gone(old[key], namespace, selector) if isinstance(old[key], str) else None
                 if lost:
-                    yield object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}",
-                                         f"{_listing(lost)} removed from {key}; a ClusterResourceSet never deletes "
-                                         "what it applied, so those objects stay in every workload cluster it reached",
-                                         hint="delete those objects in the workload clusters if they must go")
+                    problem = (f"{_listing(lost)} removed from {key}; a ClusterResourceSet never deletes "
+                               "what it applied, so those objects stay in every workload cluster it reached")
+                    finding = object_finding(self, ctx, t.file, t.new, f"/{field}/{escape_token(key)}", problem,
+                                             hint="delete those objects in the workload clusters if they must go")
+                    if first_report(finding.position, problem):
+                        yield finding
             if strategy != "ApplyOnce":
                 continue
             if applied is None:
@@ -160,8 +175,7 @@ class CrsPayloadChangeRule:
                     where = positions[at]
                 if where is None:
                     yield finding
-                elif (where, problem) not in reported:  # (once per payload line, not per namespace rendered into)
-                    reported.add((where, problem))
+                elif first_report(where, problem):
                     yield replace(finding, position=where)
 
 
