@@ -16,7 +16,8 @@ across the whole fleet and reports, for every pair of clusters on the same `spec
 
 Each conflict is reported on both clusters, at each one's own entry (a node range, or the
 endpoint), naming the other: either spec may be the one to change, and the one just edited is
-always among them.
+always among them. An entry conflicting with several clusters is one finding naming them. A node range or endpoint set in fleetgen.yaml's `defaults` and inherited by
+several clusters on one bridge is one finding at that line, naming the clusters.
 Clusters are compared by bridge name only: keep bridge names distinct across separate Proxmox
 installations that reuse address space, or use different address space.
 
@@ -70,6 +71,30 @@ def _px(cluster: LoadedCluster) -> ProxmoxSpec:
     return px
 
 
+#: Hints for a node range or endpoint set in fleetgen.yaml's defaults, so shared by the clusters inheriting it.
+_OWN_RANGE = "set spec.proxmox.ipv4.addresses in each cluster's own spec, not in fleetgen.yaml's defaults"
+_OWN_VIP = "set spec.proxmox.controlPlaneEndpoint.host in each cluster's own spec, not in fleetgen.yaml's defaults"
+
+
+def _one_default(one: LoadedCluster, pointer: str, other: LoadedCluster, other_pointer: str) -> bool:
+    """True when both values are one line of fleetgen.yaml's defaults, inherited by both clusters:
+    the conflict is reported once at that line (`merge_defaults_findings` names the clusters),
+    not once per pair naming each other."""
+    return one.source.lookup(pointer) == other.source.lookup(other_pointer)
+
+
+#: Other clusters named in one finding before "and N more".
+_MAX_NAMED = 3
+
+
+def _named(items: list[str], separator: str = ",") -> str:
+    """`a`, `a and b`, `a, b and c`, `a, b, c and 2 more` (`;` between items that hold commas)."""
+    shown = items[:_MAX_NAMED]
+    if len(items) > _MAX_NAMED:
+        return f"{separator} ".join(shown) + f" and {len(items) - _MAX_NAMED} more"
+    return shown[0] if len(shown) == 1 else f"{separator} ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
 def _where(cluster: LoadedCluster, pointer: str) -> str:
     return f"cluster {cluster.namespace}/{cluster.name} ({cluster.source.lookup(pointer)})"
 
@@ -96,7 +121,8 @@ class ProxmoxIpOverlapRule:
     scope = "fleet"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield one finding per conflicting address entry or endpoint, on each cluster of every conflicting pair.
+        """Yield, on each cluster of every conflicting pair, one finding per conflicting address entry or
+        endpoint and kind of conflict, naming the other clusters (the first 3, then `and N more`).
 
         A sweep over the address intervals of each bridge, sorted by start, so a fleet of thousands
         of clusters costs n log n, not n².
@@ -142,28 +168,56 @@ class ProxmoxIpOverlapRule:
                     key2 = (vip.owner, held.owner)
                     inside[key2] = min(inside.get(key2, held.index), held.index)
             active.append(entry)
+        # One finding per entry and kind of conflict, naming every cluster it conflicts with; a value
+        # from fleetgen.yaml's defaults conflicting with itself in the clusters inheriting it is one
+        # problem of the default (`merge_defaults_findings` names those clusters).
+        overlapping: dict[tuple[int, int], list[str]] = defaultdict(list)
         for (b, j, a), i in sorted(ranges.items()):
             rb, ra = _px(clusters[b]).ipv4.addresses[j], _px(clusters[a]).ipv4.addresses[i]
-            yield spec_finding(self, clusters[b].source, _address(j),
-                               f"{rb} overlaps {ra} of {_where(clusters[a], _address(i))} on bridge {bridge}; "
-                               "node ranges of clusters sharing a bridge must be disjoint")
+            if _one_default(clusters[b], _address(j), clusters[a], _address(i)):
+                overlapping[(b, j)].append("")
+            else:
+                overlapping[(b, j)].append(f"{ra} of {_where(clusters[a], _address(i))}")
+        for (b, j), others in overlapping.items():
+            rb = _px(clusters[b]).ipv4.addresses[j]
+            if "" in others:
+                yield spec_finding(self, clusters[b].source, _address(j),
+                                   f"{rb} is the node range of each of these clusters on bridge {bridge}; "
+                                   "node ranges of clusters sharing a bridge must be disjoint", hint=_OWN_RANGE)
+            if any(others):
+                yield spec_finding(self, clusters[b].source, _address(j),
+                                   f"{rb} overlaps {_named([o for o in others if o])} on bridge {bridge}; "
+                                   "node ranges of clusters sharing a bridge must be disjoint")
+        holding: dict[tuple[int, int], list[str]] = defaultdict(list)
         for b, j, a in sorted(holds):
-            rb, host = _px(clusters[b]).ipv4.addresses[j], _px(clusters[a]).control_plane_endpoint.host
+            holding[(b, j)].append(f"{_px(clusters[a]).control_plane_endpoint.host} of {_where(clusters[a], _HOST)}")
+        for (b, j), others in holding.items():
+            noun = "endpoint" if len(others) == 1 else "endpoints"
             yield spec_finding(self, clusters[b].source, _address(j),
-                               f"{rb} contains the control-plane endpoint {host} of {_where(clusters[a], _HOST)} on bridge {bridge}; "
-                               "IPAM would hand that address to a node")
+                               f"{_px(clusters[b]).ipv4.addresses[j]} contains the control-plane {noun} {_named(others)} "
+                               f"on bridge {bridge}; IPAM would hand {'that address' if len(others) == 1 else 'them'} to a node")
+        sharing: dict[int, list[str]] = defaultdict(list)
         for b, a in sorted(same):
+            sharing[b].append("" if _one_default(clusters[b], _HOST, clusters[a], _HOST) else _where(clusters[a], _HOST))
+        for b, others in sharing.items():
             host = _px(clusters[b]).control_plane_endpoint.host
-            yield spec_finding(self, clusters[b].source, _HOST,
-                               f"{host} is also the control-plane endpoint of {_where(clusters[a], _HOST)} on bridge {bridge}; "
-                               "each cluster needs its own VIP")
+            if "" in others:
+                yield spec_finding(self, clusters[b].source, _HOST,
+                                   f"{host} is the control-plane endpoint of each of these clusters on bridge "
+                                   f"{bridge}; each cluster needs its own VIP", hint=_OWN_VIP)
+            if any(others):
+                yield spec_finding(self, clusters[b].source, _HOST,
+                                   f"{host} is also the control-plane endpoint of {_named([o for o in others if o])} "
+                                   f"on bridge {bridge}; each cluster needs its own VIP")
+        holders: dict[int, list[str]] = defaultdict(list)
         for (b, a), i in sorted(inside.items()):
-            if (b, a) in same:
-                continue
-            host, ra = _px(clusters[b]).control_plane_endpoint.host, _px(clusters[a]).ipv4.addresses[i]
+            if (b, a) not in same:
+                holders[b].append(f"{_px(clusters[a]).ipv4.addresses[i]}, the node addresses of "
+                                  f"{_where(clusters[a], _address(i))}")
+        for b, others in holders.items():
             yield spec_finding(self, clusters[b].source, _HOST,
-                               f"{host} is inside {ra}, the node addresses of {_where(clusters[a], _address(i))} "
-                               f"on bridge {bridge}; IPAM would hand the VIP to one of its nodes")
+                               f"{_px(clusters[b]).control_plane_endpoint.host} is inside {_named(others, ';')} "
+                               f"on bridge {bridge}; IPAM would hand the VIP to one of {'its' if len(others) == 1 else 'their'} nodes")
         yield from self._vip_is_gateway(bridge, clusters)
 
     def _vip_is_gateway(self, bridge: str, clusters: list[LoadedCluster]) -> Iterator[Finding]:

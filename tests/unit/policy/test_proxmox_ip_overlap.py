@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from fleetgen.policy import run_rules
+from pathlib import Path
 
-from .cases import context_from_yaml, kubevirt_cluster, proxmox_cluster
+import pytest
+
+from fleetgen.policy import PolicyContext, run_rules
+from fleetgen.render.base import RenderResult
+from fleetgen.spec.load import load_fleet
+
+from .cases import context_from_yaml, kubevirt_cluster, proxmox_cluster, write_fleet
 
 
 def test_proxmox_ip_overlap_vip_inside_other_range_reported_on_both_clusters() -> None:
@@ -36,11 +42,24 @@ def test_proxmox_ip_overlap_compares_across_namespaces_on_one_bridge() -> None:
     assert "of cluster team-a/pve-a (case.yaml:" in on_b.message
 
 
-def test_proxmox_ip_overlap_three_clusters_report_every_pair_both_ways() -> None:
+def test_proxmox_ip_overlap_three_clusters_report_on_each_naming_the_two_others() -> None:
     text = (proxmox_cluster("a", host="10.10.10.9") + proxmox_cluster("b", host="10.10.10.8")
             + proxmox_cluster("c", host="10.10.10.7") + kubevirt_cluster())
     findings = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
-    assert len(findings) == 6  # the same range in a, b and c: each names the two others
+    assert [f.message.split(" of cluster ")[0] for f in findings] == [  # the same range in a, b and c
+        "spec.proxmox.ipv4.addresses[0]: 10.10.10.10-10.10.10.20 overlaps 10.10.10.10-10.10.10.20"] * 3
+    assert [[name for name in ("clusters/a ", "clusters/b ", "clusters/c ") if name in f.message] for f in findings] == [
+        ["clusters/b ", "clusters/c "], ["clusters/a ", "clusters/c "], ["clusters/a ", "clusters/b "]]
+
+
+def test_proxmox_ip_overlap_vip_shared_by_five_clusters_names_three_and_counts_the_rest() -> None:
+    text = "".join(proxmox_cluster(n, addresses=[f"10.10.10.{20 + i}"]) for i, n in enumerate("abcde"))
+    findings = run_rules(context_from_yaml(text), ["proxmox-ip-overlap"])
+    assert len(findings) == 5
+    assert findings[0].message.startswith("spec.proxmox.controlPlaneEndpoint.host: 10.10.10.9 is also the control-plane "
+                                          "endpoint of cluster clusters/b (case.yaml:")
+    assert findings[0].message.endswith(" and 1 more on bridge vmbr0; each cluster needs its own VIP")
+    assert findings[0].message.count("cluster clusters/") == 3
 
 
 def test_proxmox_ip_overlap_vip_equal_to_other_clusters_gateway_fails_on_the_vip_and_the_gateway() -> None:
@@ -105,3 +124,39 @@ def test_proxmox_ip_overlap_sweep_matches_pairwise_on_random_fleets() -> None:
             kind = next(k for k in ("overlaps", "contains", "also", "inside") if f" {k} " in f.message)
             got.add((index, kind))
         assert got == _naive_conflicts(plain)
+
+
+_SHARED = ("apiVersion: fleetgen.dev/v1alpha1\nkind: FleetConfig\ngitops: {repo: https://git.example.com/f.git}\n"
+           "defaults:\n  spec:\n    proxmox:\n      ipv4:\n        addresses: [10.10.10.10-10.10.10.20]\n"
+           "      controlPlaneEndpoint: {host: 10.10.10.9}\n")
+
+
+@pytest.mark.parametrize("shared", ["node range", "endpoint"])
+def test_proxmox_ip_overlap_value_from_defaults_in_several_clusters_is_one_finding(tmp_path: Path, shared: str) -> None:
+    """Three clusters on one bridge inheriting one default: one finding at the default's line naming
+    them, not one per pair of clusters naming each other."""
+    def spec(name: str, own: str) -> str:
+        if shared == "node range":  # (each its own endpoint)
+            return proxmox_cluster(name, host=own).replace("      addresses:\n      - 10.10.10.10-10.10.10.20\n", "")
+        return proxmox_cluster(name, addresses=[own]).replace("      host: 10.10.10.9\n", "")  # (each its own range)
+    clusters = {f"{n}.yaml": spec(n, f"10.10.10.{30 + i}") for i, n in enumerate(["pve-a", "pve-b", "pve-c"])}
+    fleet, problems = load_fleet(write_fleet(tmp_path, clusters=clusters, config=_SHARED))
+    assert problems == []
+    findings = run_rules(PolicyContext(fleet, RenderResult(())), ["proxmox-ip-overlap"])
+    line = 8 if shared == "node range" else 9
+    assert [str(f.position).rsplit(":", 1)[0] for f in findings] == [f"fleetgen.yaml:{line}"]
+    (finding,) = findings
+    assert "(from defaults, in 3 clusters: clusters/pve-a.yaml, clusters/pve-b.yaml, clusters/pve-c.yaml)" in finding.message
+    assert "of each of these clusters on bridge vmbr0" in finding.message
+    assert "in each cluster's own spec" in finding.hint
+
+
+def test_proxmox_ip_overlap_range_holding_two_other_vips_is_one_finding_naming_both() -> None:
+    text = (proxmox_cluster("a") + proxmox_cluster("b", host="10.10.10.15", addresses=["10.10.10.30"])
+            + proxmox_cluster("c", host="10.10.10.16", addresses=["10.10.10.31"]))
+    on_range = [f for f in run_rules(context_from_yaml(text), ["proxmox-ip-overlap"]) if f.pointer.endswith("/addresses/0")]
+    assert [f.message.split(" (case.yaml")[0] for f in on_range] == [
+        "spec.proxmox.ipv4.addresses[0]: 10.10.10.10-10.10.10.20 contains the control-plane endpoints 10.10.10.15 of "
+        "cluster clusters/b"]
+    assert "and 10.10.10.16 of cluster clusters/c (case.yaml:" in on_range[0].message
+    assert on_range[0].message.endswith("on bridge vmbr0; IPAM would hand them to a node")
