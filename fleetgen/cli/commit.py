@@ -26,7 +26,8 @@ from fleetgen.errors import ExitCode
 @click.option("-m", "--message", default=None, help="Commit message (default: a summary of the plan against HEAD).")
 @click.option("--allow-delete", "allow_delete", multiple=True, metavar="CLUSTER",
               help="Allow committing the deletion of CLUSTER (name or namespace/name; repeatable). "
-                   "The GitOps agent then deletes the workload cluster and its machines.")
+                   "Its Cluster leaves git: Flux prunes it (Cluster API deletes the workload cluster and its "
+                   "machines); Fleet keeps it running, unmanaged (GitRepo keepResources). `fleetgen plan` says which.")
 @click.option("--schema-location", "schema_locations", multiple=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Extra schema directory searched before schemas/ (repeatable).")
@@ -35,7 +36,9 @@ def commit(ctx: click.Context, *, message: str | None, allow_delete: tuple[str, 
            schema_locations: tuple[Path, ...]) -> int:
     """Validate the specs, check that the output directory is up to date, then stage only the
     specs (clusters/), addons (crs/), fleetgen.yaml, schemas/sources.yaml and the output
-    directory, and commit them. Other modified files are left alone.
+    directory, and commit them. Other modified files are left alone, and so are new files under
+    clusters/ and crs/ that are neither a spec nor a file an addon lists (a credentials file
+    dropped beside a spec is never committed).
     """
     from fleetgen.report import write_report
     from fleetgen.vcs.commit import commit_fleet
@@ -51,6 +54,9 @@ def commit(ctx: click.Context, *, message: str | None, allow_delete: tuple[str, 
             click.echo(f"  stale: {path}", err=True)
         error(f"nothing committed: {outcome.refused}")
         return ExitCode.INVALID
+    for path in outcome.left_out:
+        click.echo(f"left out: {path} (neither a cluster spec nor a file an addon lists; add it with git if it belongs)",
+                   err=True)
     if outcome.commit is None:
         click.echo("nothing to commit: the specs, addons and output directory match HEAD")
         return ExitCode.OK

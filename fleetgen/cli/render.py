@@ -49,7 +49,8 @@ def _plural(n: int, noun: str) -> str:
               help="Write nothing; exit 1 and list the stale paths when the output directory is not up to date.")
 @click.option("--allow-delete", "allow_delete", multiple=True, metavar="CLUSTER",
               help="Allow removing the output of CLUSTER (name or namespace/name) whose spec is gone (repeatable). "
-                   "Removing a cluster's output makes the GitOps agent delete the cluster.")
+                   "Its Cluster leaves git: Flux prunes it (Cluster API deletes the workload cluster and its "
+                   "machines); Fleet keeps it running, unmanaged (GitRepo keepResources). `fleetgen plan` says which.")
 @click.option("--schema-location", "schema_locations", multiple=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Extra schema directory searched before schemas/ (repeatable).")
@@ -60,7 +61,8 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
            schema_locations: tuple[Path, ...], no_cache: bool) -> int:
     """Render the cluster specs and addons into the output directory (fleet/), after validating
     them. Deterministic: the same specs give byte-identical files. Only files whose bytes
-    change are written, all or nothing; stale files are removed, but never a cluster's output
+    change are written, all or nothing on errors (a render killed mid-write is repaired by the
+    next one); stale files are removed, but never a cluster's output
     unless named with --allow-delete. Each spec's results are cached by content hash in
     .fleetgen-cache/, so an unchanged spec is not parsed, rendered or validated again.
     """

@@ -61,7 +61,7 @@ TMP_MARK = ".fleetgen-tmp-"
 BACKUP_MARK = ".fleetgen-old-"
 FILE_MODE = 0o644
 
-ChangeKind = Literal["added", "changed", "removed"]
+ChangeKind = Literal["added", "changed", "removed", "leftover"]
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +70,8 @@ class Change:
 
     Attributes:
         path: posix path relative to the output directory.
-        kind: "added" (only in the result), "changed" (different bytes) or "removed" (only on disk).
+        kind: "added" (only in the result), "changed" (different bytes), "removed" (only on disk) or
+            "leftover" (a temporary or backup file a killed write left on disk).
     """
 
     path: str
@@ -114,8 +115,9 @@ class ClusterDeletionRefused(RenderError):
         flags = " ".join(f"--allow-delete {name}" for _, name in clusters)
         super().__init__(
             f"refusing to delete the output of {len(clusters)} cluster(s) no longer in the specs: {names}\n"
-            "removing a cluster's files makes the GitOps agent delete the cluster and its machines; "
-            "if a spec was moved or renamed by mistake, restore it\n"
+            "removing a cluster's files takes its Cluster out of git: Flux prunes it (Cluster API deletes the "
+            "workload cluster and its machines), Fleet keeps it running unmanaged (GitRepo keepResources; "
+            "`fleetgen plan` says which); if a spec was moved or renamed by mistake, restore it\n"
             f"if the deletion is intended, rerun with {flags}"
         )
 
@@ -134,9 +136,21 @@ def scan_tree(out_dir: Path) -> dict[str, Path]:
         posix path relative to `out_dir` -> absolute Path, sorted by path; dot-files and
         anything under a dot-directory are not owned and left out; symlinks count as files.
     """
+    return _walk(out_dir)[0]
+
+
+def _is_leftover(name: str) -> bool:
+    """A temporary or backup file of a write that was killed (`.<name>.fleetgen-tmp-*`, `.<name>.fleetgen-old-*`)."""
+    return name.startswith(".") and (TMP_MARK in name or BACKUP_MARK in name)
+
+
+def _walk(out_dir: Path) -> tuple[dict[str, Path], list[str]]:
+    """`scan_tree`'s owned files, and the posix paths of the leftovers (`_is_leftover`) of killed
+    writes beside them, sorted."""
     out: dict[str, Path] = {}
+    leftovers: list[str] = []
     if not out_dir.is_dir():
-        return out
+        return out, leftovers
     top = os.fspath(out_dir)
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # dot-directories: not owned
@@ -146,7 +160,9 @@ def scan_tree(out_dir: Path) -> dict[str, Path]:
         for name in filenames:
             if not name.startswith("."):
                 out[prefix + name] = base / name
-    return dict(sorted(out.items()))
+            elif _is_leftover(name):
+                leftovers.append(prefix + name)
+    return dict(sorted(out.items())), sorted(leftovers)
 
 
 #: A relative posix path whose every component is non-empty and starts with no "." (so no ".." either),
@@ -179,10 +195,11 @@ def diff_tree(out_dir: Path, result: RenderResult) -> list[Change]:
         result: the render result.
 
     Returns:
-        Changes sorted by path: "added", "changed" (bytes differ) and "removed" (owned files
-        on disk that the result does not have). Empty when the tree is up to date.
+        Changes sorted by path: "added", "changed" (bytes differ), "removed" (owned files on
+        disk that the result does not have) and "leftover" (a temporary or backup file of a
+        killed write, which `write_tree` removes). Empty when the tree is up to date.
     """
-    existing = scan_tree(out_dir)
+    existing, leftovers = _walk(out_dir)
     changes: list[Change] = []
     wanted = result.by_path()
     for path, file in wanted.items():
@@ -192,6 +209,7 @@ def diff_tree(out_dir: Path, result: RenderResult) -> list[Change]:
         elif _read(disk) != file.content:
             changes.append(Change(path, "changed"))
     changes.extend(Change(path, "removed") for path in existing if path not in wanted)
+    changes.extend(Change(path, "leftover") for path in leftovers)
     return sorted(changes)
 
 
@@ -204,11 +222,11 @@ def tree_matches(out_dir: Path, digests: dict[str, bytes]) -> bool:
             `fleetgen.run_cache.RunSummary.files` holds them).
 
     Returns:
-        True when `diff_tree` would find no change; False on any added, changed, removed or
-        unreadable file.
+        True when `diff_tree` would find no change; False on any added, changed, removed,
+        leftover or unreadable file.
     """
-    existing = scan_tree(out_dir)
-    if existing.keys() != digests.keys():
+    existing, leftovers = _walk(out_dir)
+    if leftovers or existing.keys() != digests.keys():
         return False
     for path, disk in existing.items():
         content = _read(disk)
@@ -247,7 +265,7 @@ def _cleanup_leftovers(out_dir: Path) -> None:
     for dirpath, dirnames, filenames in os.walk(out_dir):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if name.startswith(".") and (TMP_MARK in name or BACKUP_MARK in name):
+            if _is_leftover(name):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(dirpath, name))
 

@@ -28,14 +28,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fleetgen.findings import Severity
 from fleetgen.vcs.plan import DELETE, Plan
 from fleetgen.vcs.plan_build import build_plan
 from fleetgen.vcs.repo import CommitInfo, open_repo
 
+if TYPE_CHECKING:
+    from fleetgen.spec.load import Fleet
+
 #: Fleet-root-relative paths a fleet commit holds (plus the output directory from fleetgen.yaml).
 COMMIT_PATHS: tuple[str, ...] = ("clusters", "crs", "fleetgen.yaml", "schemas/sources.yaml")
+
+#: The folders of COMMIT_PATHS whose new files are committed only when fleetgen reads them (specs,
+#: addon.yaml files and the payload files addons list): a credentials file dropped beside a spec
+#: is left out, never pushed.
+SOURCE_DIRS: tuple[str, ...] = ("clusters", "crs")
 
 #: Longest subject that lists several changes before the summary is used instead.
 MAX_SUBJECT = 72
@@ -52,6 +61,8 @@ class CommitOutcome:
         refused: why nothing was committed because of a problem, "" otherwise.
         stale: output files that differ from a fresh render (`fleet/...` paths), when refused for that.
         paths: the repository paths that the commit holds (git-root-relative).
+        left_out: new files under clusters/ and crs/ that fleetgen does not read (neither a
+            spec nor an addon file), not staged (fleet-root-relative).
     """
 
     plan: Plan | None
@@ -60,6 +71,7 @@ class CommitOutcome:
     refused: str = ""
     stale: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
     @property
     def nothing_to_commit(self) -> bool:
@@ -152,11 +164,25 @@ def commit_fleet(root: Path, *, message: str | None = None, allow_delete: Iterab
         return outcome
     assert plan.outcome is not None
     rels = (*COMMIT_PATHS, plan.outcome.fleet.config.output_dir)
+    inputs = _input_files(plan.outcome.fleet)
     with open_repo(root) as repo:
-        changed = repo.stage(rels)
+        outcome.left_out = tuple(p for p in repo.untracked(SOURCE_DIRS) if p not in inputs)
+        changed = repo.stage(rels, exclude=outcome.left_out)
         outcome.paths = tuple(changed)
         if not changed:
             return outcome
         outcome.message = message if message else commit_message(plan, changed)
         outcome.commit = repo.commit_only(rels, outcome.message)
     return outcome
+
+
+def _input_files(fleet: Fleet) -> set[str]:
+    """The fleet-root-relative files fleetgen read for `fleet`: cluster specs, addon.yaml files and
+    the payload files each addon lists."""
+    from fleetgen.validate.payload import payload_path
+
+    files = {c.path for c in fleet.clusters}
+    for addon in fleet.addons:
+        files.add(addon.path)
+        files.update(payload_path(addon, name) for name in addon.files)
+    return files

@@ -271,13 +271,36 @@ class FleetRepo:
                 out.append(path)
         return out
 
-    def stage(self, rels: Sequence[str]) -> list[str]:
+    def untracked(self, rels: Sequence[str]) -> list[str]:
+        """The untracked, not ignored files under `rels` (`git ls-files --others --exclude-standard`).
+
+        Args:
+            rels: fleet-root-relative files or folders.
+
+        Returns:
+            Fleet-root-relative posix paths, sorted.
+
+        Raises:
+            VcsError: git refused.
+        """
+        paths = self._known_paths(rels)
+        if not paths:
+            return []
+        try:
+            listed = self._repo.git.ls_files("--others", "--exclude-standard", "--", *paths)
+        except git.exc.GitCommandError as err:
+            raise VcsError(f"git ls-files failed: {_git_detail(err)}") from err
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        return sorted(line.removeprefix(prefix) for line in listed.splitlines() if line.strip())
+
+    def stage(self, rels: Sequence[str], *, exclude: Sequence[str] = ()) -> list[str]:
         """Stage exactly `rels` (additions, changes and deletions), like `git add -A -- PATHS`.
 
-        Ignored files stay ignored; nothing outside `rels` is staged.
+        Ignored files stay ignored; nothing outside `rels` is staged, nor are the `exclude` files.
 
         Args:
             rels: fleet-root-relative files or folders, e.g. `["clusters", "crs", "fleetgen.yaml"]`.
+            exclude: fleet-root-relative files under `rels` to leave unstaged.
 
         Returns:
             The staged paths that differ from HEAD within `rels` (git-root-relative, sorted);
@@ -289,6 +312,7 @@ class FleetRepo:
         paths = self._known_paths(rels)
         if not paths:
             return []
+        paths += [f":(exclude,literal){self.git_path(rel)}" for rel in exclude]
         try:
             self._repo.git.add("-A", "--", *paths)
             if self._repo.head.is_valid():

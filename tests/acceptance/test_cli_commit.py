@@ -89,6 +89,44 @@ def test_commit_new_cluster_adds_its_spec_and_output(rendered_repo: Path, cli: C
     assert "fleet/clusters/clusters/kv-2/cluster.yaml" in files
 
 
+def test_commit_leaves_out_new_files_that_are_neither_a_spec_nor_an_addon_file(rendered_repo: Path, cli: Cli) -> None:
+    """A credentials file dropped beside a spec or an addon is never committed (nor staged); a new
+    payload file the addon lists is."""
+    (rendered_repo / "clusters/creds.txt").write_text("password: hunter2hunter2\n")
+    (rendered_repo / "crs/calico/admin.kubeconfig").write_text("apiVersion: v1\nkind: Config\nusers: []\n")
+    (rendered_repo / "crs/baseline/quota.yaml").write_text(
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: platform-system}\nspec: {hard: {pods: '10'}}\n")
+    edit(rendered_repo, "crs/baseline/addon.yaml", "    - platform-rbac.yaml\n", "    - platform-rbac.yaml\n    - quota.yaml\n")
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    result = cli("--repo", str(rendered_repo), "commit")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    files = committed_files(rendered_repo)
+    assert "crs/baseline/quota.yaml" in files and "crs/baseline/addon.yaml" in files
+    assert "clusters/creds.txt" not in files and "crs/calico/admin.kubeconfig" not in files
+    assert "left out: clusters/creds.txt (neither a cluster spec nor a file an addon lists" in result.stderr
+    assert "left out: crs/calico/admin.kubeconfig" in result.stderr
+    status = git(rendered_repo, "status", "--porcelain").splitlines()
+    assert "?? clusters/creds.txt" in status and "?? crs/calico/admin.kubeconfig" in status
+
+
+def test_commit_refuses_output_with_files_left_by_a_killed_render(rendered_repo: Path, cli: Cli) -> None:
+    """A temporary file of a render killed half-way is stale output, not something to commit;
+    the next render removes it, also when its cache says the inputs are unchanged."""
+    out = rendered_repo / "fleet/clusters/clusters/kv-demo"
+    leftover = out / ".cluster.yaml.fleetgen-tmp-abc123"
+    leftover.write_bytes((out / "cluster.yaml").read_bytes())
+    check = cli("--repo", str(rendered_repo), "render", "--check")
+    assert check.exit_code == 1
+    assert "leftover fleet/clusters/clusters/kv-demo/.cluster.yaml.fleetgen-tmp-abc123" in check.stdout
+    result = cli("--repo", str(rendered_repo), "commit")
+    assert result.exit_code == 1
+    assert "stale: fleet/clusters/clusters/kv-demo/.cluster.yaml.fleetgen-tmp-abc123" in result.stderr
+    assert git(rendered_repo, "diff", "--cached", "--name-only") == ""
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    assert not leftover.exists()
+    assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 0
+
+
 def test_commit_with_nothing_changed_says_so(rendered_repo: Path, cli: Cli) -> None:
     (rendered_repo / "README.md").write_text("only this changed\n")
     head = git(rendered_repo, "rev-parse", "HEAD")

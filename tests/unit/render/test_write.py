@@ -197,13 +197,21 @@ def test_keyboard_interrupt_during_commit_rolls_back_and_propagates(written: Pat
     assert contents(written) == before_contents
 
 
-def test_leftovers_of_a_crashed_run_are_cleaned_and_never_reported(written: Path) -> None:
+def test_leftovers_of_a_crashed_run_are_stale_until_the_next_write_removes_them(written: Path) -> None:
+    """A killed write's temporary or backup file is not output (not owned), but it is not up to
+    date either: committed, it would ship half a render."""
     leftover = written / "gitops" / ".gitrepo.yaml.fleetgen-tmp-abc123"
     leftover.write_text("half\n")
-    assert diff_tree(written, result_of(TREE)) == []
+    backup = written / ".namespaces.yaml.fleetgen-old-1"
+    backup.write_text("old\n")
+    assert diff_tree(written, result_of(TREE)) == [Change(".namespaces.yaml.fleetgen-old-1", "leftover"),
+                                                   Change("gitops/.gitrepo.yaml.fleetgen-tmp-abc123", "leftover")]
     assert ".gitrepo.yaml.fleetgen-tmp-abc123" not in str(scan_tree(written))
-    write_tree(written, result_of(dict(TREE, **{"gitops/gitrepo.yaml": "r2\n"})), allow_delete=NOTHING)
-    assert not leftover.exists()
+    (written / "gitops" / ".keep").write_text("")  # (another dot-file: neither output nor leftover)
+    report = write_tree(written, result_of(TREE), allow_delete=NOTHING)  # (nothing else to write)
+    assert report.written == 0
+    assert not leftover.exists() and not backup.exists()
+    assert diff_tree(written, result_of(TREE)) == []
 
 
 def test_diff_tree_reports_added_changed_removed(written: Path) -> None:
