@@ -30,7 +30,8 @@ What is reported (the value itself is never printed):
   `%(name)s`, code that reads a value (`os.environ["X"]`, `var.db_password`); an unquoted value
   with a space is prose (a CRD's description); comment lines (`#`, `;`, `// `) are skipped. Such
   a finding points at the line inside a literal block scalar (`|`), else at the value's key;
-* a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`); certificates are public and pass;
+* a PEM private-key block (`-----BEGIN ... PRIVATE KEY-----`), also base64-encoded (a
+  kubeconfig's `client-key-data`, a ConfigMap's `binaryData`); certificates are public and pass;
 * a URL with a password (`https://user:pass@host/...`; not a placeholder: `postgres://app:${DB_PASSWORD}@db`);
 * well-known token formats (GitHub `ghp_...`, GitLab `glpat-...`, AWS `AKIA...`, Slack
   `xox?-...`, Proxmox `PVEAPIToken=...`, JWTs), label values included (a label key such as
@@ -69,6 +70,8 @@ Passing example (clusters/pve-demo.yaml)::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import re
 from collections.abc import Iterator
@@ -172,7 +175,28 @@ def _real_value(value: object, key: str = "") -> bool:
 _ANY_VALUE_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _VALUE_PATTERNS))
 
 
+#: Base64 of text starting `-----BEGIN` (its first 13 characters do not depend on what follows),
+#: then the rest of the base64 run: a kubeconfig's `client-key-data`, a ConfigMap's `binaryData`.
+_BASE64_PEM = re.compile(r"LS0tLS1CRUdJT[A-Za-z0-9+/]*={0,2}")
+_PRIVATE_KEY = _VALUE_PATTERNS[0][0]
+
+
+def _base64_private_key(value: str) -> bool:
+    """True if `value` holds a base64-encoded PEM private-key block."""
+    for m in _BASE64_PEM.finditer(value):
+        run = m.group()
+        try:
+            decoded = base64.b64decode(run + "=" * (-len(run) % 4)).decode("ascii", "replace")
+        except (binascii.Error, ValueError):
+            continue
+        if _PRIVATE_KEY.search(decoded):
+            return True
+    return False
+
+
 def _value_reason(value: str) -> str | None:
+    if "LS0tLS1CRUdJT" in value and _base64_private_key(value):
+        return "a base64-encoded PEM private-key block"
     if not _ANY_VALUE_PATTERN.search(value):
         return None
     for pattern, what in _VALUE_PATTERNS:

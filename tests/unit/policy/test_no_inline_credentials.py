@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def test_no_inline_credentials_private_key_in_configmap_fails_but_certificate_pa
                f"  ca.crt: {cert!r}\n  tls.key: {PEM!r}\n")
     [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
     assert finding.pointer == "/data/tls.key" and "a PEM private-key block" in finding.message
+
+
+def test_no_inline_credentials_base64_private_key_fails_but_base64_certificate_passes(tmp_path: Path) -> None:
+    """A kubeconfig's client-key-data and a ConfigMap's binaryData hold PEM keys base64-encoded."""
+    key = base64.b64encode(PEM.encode()).decode()
+    cert = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
+    kubeconfig = ("apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n"
+                  f"    client-certificate-data: {cert}\n    client-key-data: {key}\n")
+    payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: access}\ndata:\n  kubeconfig: |\n"
+               + "".join(f"    {line}\n" for line in kubeconfig.splitlines())
+               + f"binaryData:\n  ca.crt: {cert}\n  tls.key: {key}\n")
+    findings = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert [(f.pointer, "a base64-encoded PEM private-key block" in f.message) for f in findings] == [
+        ("/data/kubeconfig", True), ("/binaryData/tls.key", True)]
+    assert key not in " ".join(f.message for f in findings)
 
 
 def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Path) -> None:
