@@ -153,6 +153,9 @@ if len(RULE_BY_ID) != len(RULES):  # pragma: no cover - guarded by tests
 #: problem twice; the spec-level message is the one that says what to change in the spec.
 SUPERSEDES: dict[str, frozenset[str]] = {
     "cp-replicas-odd": frozenset({"kcp-webhook"}),
+    "proxmox-vip-in-range": frozenset({"capmox-cluster"}),
+    "proxmox-address-family": frozenset({"capmox-cluster"}),
+    "proxmox-addresses-subnet": frozenset({"capmox-cluster"}),
 }
 
 

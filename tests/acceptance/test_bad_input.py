@@ -1043,3 +1043,23 @@ def test_empty_addon_payload_file_is_reported_at_its_resources_entry(repo: Path)
     assert_rejected(repo, [(CALICO, line_of(repo, CALICO, "- empty.yaml"),
                             "spec.resources[1]: empty.yaml is empty; the ClusterResourceSet controller fails on a "
                             "payload shorter than 32 bytes (EOF)")])
+
+
+@pytest.mark.parametrize(("old", "new", "rule", "line"), [
+    ("host: 10.10.10.9,", "host: 10.10.10.15,", "proxmox-vip-in-range", 26),
+    ("addresses: [10.10.10.10-10.10.10.20]", "addresses: [10.10.10.10-10.10.10.20, fd00::5]", "proxmox-address-family", 28),
+    ("addresses: [10.10.10.10-10.10.10.20]", "addresses: [10.10.10.10-10.10.10.20, 10.10.20.5]", "proxmox-addresses-subnet", 28),
+    ("gateway: 10.10.10.1", "gateway: fd00::1", "proxmox-address-family", 30),
+], ids=["endpoint-in-addresses", "ipv6-address", "other-subnet", "ipv6-gateway"])
+def test_proxmox_address_problem_in_a_spec_is_one_finding_not_also_the_webhook_mirrors(
+        repo: Path, old: str, new: str, rule: str, line: int) -> None:
+    """capmox-cluster checks the same on the rendered ProxmoxCluster (for hand edits under fleet/);
+    from a spec, the spec rule's finding at the same line is the one reported."""
+    spec = repo / "clusters/proxmox/pve-demo.yaml"
+    text = spec.read_text()
+    assert text.count(old) == 1
+    spec.write_text(text.replace(old, new))
+    result = run("validate", "--format", "json", cwd=repo)
+    assert result.exit_code == 1
+    found = [(f["rule_id"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [(rule, "clusters/proxmox/pve-demo.yaml", line)]
