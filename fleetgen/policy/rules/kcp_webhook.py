@@ -12,7 +12,9 @@ KubeadmControlPlane, so a bad object fails the pull request instead of the GitOp
 * `spec.rollout.strategy.type` is RollingUpdate ("only RollingUpdate is supported"),
   `rollingUpdate.maxSurge` is 0 or 1 ("value must be 1 or 0"), and maxSurge 0 needs at least 3
   replicas ("when KubeadmControlPlane is configured to scale-in, replica count needs to be at
-  least 3").
+  least 3");
+* `spec.machineNaming.template`, when set, contains `{{ .random }}` ("invalid template,
+  {{ .random }} is missing").
 
 Severity: error.
 
@@ -51,6 +53,7 @@ from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
 from fleetgen.policy.kversion import version_format_problem
 from fleetgen.policy.objects import get, objects_of_kind
+from fleetgen.policy.rules.md_webhook import naming_template_problem
 
 KCP_GROUP = "controlplane.cluster.x-k8s.io"
 
@@ -74,7 +77,7 @@ class KcpWebhookRule:
 
     id = "kcp-webhook"
     severity = Severity.ERROR
-    summary = "rendered KubeadmControlPlanes must pass the KCP admission webhook (replicas, version, infrastructureRef, rollout)"
+    summary = "rendered KubeadmControlPlanes must pass the KCP admission webhook (replicas, version, infrastructureRef, rollout, naming template)"
     scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
@@ -103,6 +106,9 @@ class KcpWebhookRule:
             problem = version_format_problem(get(m, "/spec/version"))
             if problem:
                 yield finding("/spec/version", problem)
+            problem = naming_template_problem(get(m, "/spec/machineNaming/template"))
+            if problem:
+                yield finding("/spec/machineNaming/template", problem)
             strategy = get(m, "/spec/rollout/strategy")
             if isinstance(strategy, dict) and strategy:
                 kind = strategy.get("type")

@@ -17,13 +17,26 @@ MachineDeployment:
   percentage"), and maxSurge and maxUnavailable are not both 0 ("maxUnavailable and maxSurge
   cannot both be 0": the rollout could never make progress).
 
-The "metadata.name must be a valid label value" check is done on the spec by `name-length`.
+* `metadata.name` is a valid label value ("must be a valid label value": it becomes the
+  `cluster.x-k8s.io/deployment-name` label of its Machines);
+* `spec.machineNaming.template`, when set, contains `{{ .random }}` ("invalid template,
+  {{ .random }} is missing"; also checked on KubeadmControlPlanes by `kcp-webhook`);
+* the `machineset.cluster.x-k8s.io/skip-preflight-checks` annotation names known preflight
+  checks only ("skipped preflight check(s) must be among: ...");
+* `spec.template.spec.taints` is not set: the MachineTaintPropagation feature gate (alpha, off
+  by default) is needed for it ("taints are not allowed to be set when the feature gate
+  MachineTaintPropagation is disabled"); fleetgen puts a pool's taints in its
+  KubeadmConfigTemplate's `nodeRegistration.taints`.
+
+A spec's names are checked on the spec by `name-length` (which supersedes the name check here),
+so the name check catches a MachineDeployment edited by hand under `fleet/`.
 
 Severity: error.
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/webhooks/machinedeployment.go (`Default`,
-    `validate`); FIELD.md §2.1.2.
+    `validate`), internal/util/taints/validation.go, api/core/v1beta2/machineset_types.go
+    (`MachineSetPreflightCheck*`), util/naming (`machineNaming` templates); FIELD.md §2.1.2, §1.24.
 
 Failing example::
 
@@ -64,6 +77,7 @@ from fleetgen.policy.kversion import version_format_problem
 from fleetgen.policy.labels import (
     CLUSTER_NAME_LABEL,
     format_selector,
+    label_value_errors,
     selector_errors,
     selector_matches,
 )
@@ -72,6 +86,20 @@ from fleetgen.policy.objects import get, objects_of_kind
 CAPI_GROUP = "cluster.x-k8s.io"
 DEPLOYMENT_NAME_LABEL = "cluster.x-k8s.io/deployment-name"
 _PERCENT = re.compile(r"^[0-9]+%$")
+
+
+#: The MachineSet preflight checks the skip annotation may name (CAPI v1.12 `MachineSetPreflightCheck*`).
+PREFLIGHT_CHECKS = ("All", "KubeadmVersionSkew", "KubernetesVersionSkew", "ControlPlaneIsStable",
+                    "ControlPlaneVersionSkew")
+SKIP_PREFLIGHT_ANNOTATION = "machineset.cluster.x-k8s.io/skip-preflight-checks"
+
+
+def naming_template_problem(template: object) -> str | None:
+    """None if a `spec.machineNaming.template` is acceptable, else the webhook's complaint (it must
+    contain `{{ .random }}`, so names of Machines of one owner never collide)."""
+    if not isinstance(template, str) or "{{ .random }}" in template:
+        return None
+    return "invalid template, {{ .random }} is missing"
 
 
 def int_or_percent_problem(value: object) -> str | None:
@@ -88,7 +116,8 @@ class MdWebhookRule:
 
     id = "md-webhook"
     severity = Severity.ERROR
-    summary = "rendered MachineDeployments must pass the MachineDeployment admission webhook (selector, clusterName, bootstrap, version, rollout)"
+    summary = ("rendered MachineDeployments must pass the MachineDeployment admission webhook (name, selector, clusterName, "
+               "bootstrap, version, rollout, naming template, preflight skips, taints)")
     scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
@@ -99,6 +128,24 @@ class MdWebhookRule:
             def finding(pointer: str, problem: str, file=file, obj=obj) -> Finding:
                 return object_finding(self, ctx, file, obj, pointer, problem)
 
+            name_errors = label_value_errors(obj.ref.name)
+            if name_errors:
+                yield finding("/metadata/name", f"must be a valid label value: {'; '.join(name_errors)}")
+            problem = naming_template_problem(get(m, "/spec/machineNaming/template"))
+            if problem:
+                yield finding("/spec/machineNaming/template", problem)
+            annotations = get(m, "/metadata/annotations")
+            skip = annotations.get(SKIP_PREFLIGHT_ANNOTATION) if isinstance(annotations, dict) else None
+            if isinstance(skip, str):
+                unknown = [c.strip() for c in skip.split(",") if c.strip() not in PREFLIGHT_CHECKS]
+                if unknown:
+                    yield finding(f"/metadata/annotations/{SKIP_PREFLIGHT_ANNOTATION.replace('/', '~1')}",
+                                  f"skipped preflight check(s) must be among: {', '.join(PREFLIGHT_CHECKS)}; "
+                                  f"got {', '.join(repr(c) for c in unknown)}")
+            if get(m, "/spec/template/spec/taints"):
+                yield finding("/spec/template/spec/taints",
+                              "taints are not allowed to be set when the feature gate MachineTaintPropagation is disabled "
+                              "(alpha, off by default)")
             cluster_name = get(m, "/spec/clusterName")
             selector = get(m, "/spec/selector") or {}
             errors = selector_errors(selector)

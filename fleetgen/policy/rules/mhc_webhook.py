@@ -7,13 +7,15 @@ Mirrors the MachineHealthCheck validating webhook on every rendered MachineHealt
 * a `cluster.x-k8s.io/cluster-name` entry in `spec.selector.matchLabels` equals
   `spec.clusterName` ("cannot specify a cluster selector other than the one specified by
   ClusterName");
-* `spec.checks.nodeStartupTimeoutSeconds` is 0 (disabled) or at least 30 ("must be at least 30s").
+* `spec.checks.nodeStartupTimeoutSeconds` is 0 (disabled) or at least 30 ("must be at least 30s");
+* `spec.remediation.triggerIf.unhealthyLessThanOrEqualTo` is an int or a percentage ("must be
+  either an int or a percentage"; the CRD only says int-or-string).
 
 Severity: error.
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/webhooks/machinehealthcheck.go (`validate`,
-    `validateCommonFields`).
+    `validateCommonFields`, `validateMachineHealthCheckUnhealthyLessThanOrEqualTo`).
 
 Failing example::
 
@@ -43,9 +45,11 @@ from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
 from fleetgen.policy.labels import CLUSTER_NAME_LABEL, selector_errors, selector_is_empty
 from fleetgen.policy.objects import get, objects_of_kind
+from fleetgen.policy.rules.md_webhook import int_or_percent_problem
 
 CAPI_GROUP = "cluster.x-k8s.io"
 MIN_NODE_STARTUP_TIMEOUT_S = 30
+_UNHEALTHY_LIMIT = "/spec/remediation/triggerIf/unhealthyLessThanOrEqualTo"
 
 
 class MhcWebhookRule:
@@ -53,7 +57,7 @@ class MhcWebhookRule:
 
     id = "mhc-webhook"
     severity = Severity.ERROR
-    summary = "rendered MachineHealthChecks must pass the MachineHealthCheck admission webhook (selector, clusterName, startup timeout)"
+    summary = "rendered MachineHealthChecks must pass the MachineHealthCheck admission webhook (selector, clusterName, startup timeout, unhealthy limit)"
     scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
@@ -72,6 +76,10 @@ class MhcWebhookRule:
                 yield object_finding(self, ctx, file, obj, "/spec/selector",
                                      "cannot specify a cluster selector other than the one specified by ClusterName "
                                      f"(selects {selected!r}, clusterName is {cluster_name!r})")
+            limit = get(m, _UNHEALTHY_LIMIT)
+            problem = int_or_percent_problem(limit) if limit is not None else None
+            if problem:
+                yield object_finding(self, ctx, file, obj, _UNHEALTHY_LIMIT, problem)
             timeout = get(m, "/spec/checks/nodeStartupTimeoutSeconds")
             if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout != 0 and timeout < MIN_NODE_STARTUP_TIMEOUT_S:
                 yield object_finding(self, ctx, file, obj, "/spec/checks/nodeStartupTimeoutSeconds",
