@@ -56,6 +56,7 @@ from fleetgen.policy.rules import (
     k8s_version_supported,
     kcp_immutable_fields,
     kcp_webhook,
+    kubeadm_config_webhook,
     kubeadm_networking,
     kubelet_node_labels,
     kubevirt_image_version,
@@ -86,6 +87,7 @@ INTERNAL_RULE_ID = "internal"
 #: The rendered-object rules: the webhooks' create/update checks, on rendered objects.
 _WEBHOOK_MIRRORS: tuple[Rule, ...] = (
     kcp_webhook.RULE,
+    kubeadm_config_webhook.RULE,
     md_webhook.RULE,
     mhc_webhook.RULE,
     crs_webhook.RULE,
