@@ -30,6 +30,7 @@ gitops:
   # namespace: fleet-local     # where the GitRepo (Fleet) or GitRepository (Flux, flux-system) lives
   # interval: 1m               # how often the agent polls the repository
   # secretRef: git-auth        # an existing Secret with git credentials (never commit credentials)
+  # path: platform/fleet       # the folder of the git repository holding this file, if not its top level
 defaults:                      # deep-merged under every ClusterSpec; the spec wins
   metadata:
     namespace: clusters        # management-cluster namespace of the Cluster objects

@@ -49,6 +49,7 @@ from fleetgen.policy.rules import (
     crs_immutable,
     crs_payload_change,
     crs_webhook,
+    gitops_repo_path,
     immutable_template,
     infrastructure_provider_change,
     ip_pool_shrink,
@@ -137,6 +138,7 @@ RULES: tuple[Rule, ...] = (
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,
     cni_addon_missing.RULE,
+    gitops_repo_path.RULE,
 )
 
 #: The rules that read only rendered objects, no spec and no base: the webhook mirrors and the

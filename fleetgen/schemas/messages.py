@@ -83,9 +83,14 @@ def _branch_types(context: Any, at: Sequence[str | int]) -> list[str]:
     return types
 
 
+#: Errors about an object's fields (which it has or lacks), not about one value.
+_STRUCTURAL = frozenset({"AdditionalProperties", "Required"})
+
+
 def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list[tuple[str, str]]:
     """Every jsonschema-rs ValidationError of one object as `(JSON pointer, message)` pairs, a
-    misspelt field counted once.
+    misspelt field counted once, and the problems of one value in one message (`""` breaking both
+    `minLength` and `pattern` is one problem of that field).
 
     A misspelt required field is two schema errors: an unknown field and a missing one in the same
     object. It is one problem, reported at the unknown field with the name it resembles
@@ -117,12 +122,22 @@ def violations_of(errors: Iterable[Any], *, optional_null: bool = False) -> list
                     meant.setdefault(pointer, {})[field] = close[0]
                     absorbed.add((pointer, close[0]))
     out: list[tuple[str, str]] = []
+    values: dict[str, int] = {}  # pointer -> index in `out` of the first problem with that value
     for err in errors:
         pointer = _path(err.instance_path)
         name = type(err.kind).__name__
         if name == "Required" and (pointer, err.kind.property) in absorbed:
             continue
-        out.extend(schema_violations(err, optional_null=optional_null, meant=meant.get(pointer, {})))
+        for at, message in schema_violations(err, optional_null=optional_null, meant=meant.get(pointer, {})):
+            prefix = f"{_where(at)}: "
+            if name in _STRUCTURAL or at != pointer or not message.startswith(prefix):
+                out.append((at, message))
+            elif at in values:  # (one value, several problems: `""` is too short and does not match the pattern)
+                first = values[at]
+                out[first] = (at, f"{out[first][1]}; {message.removeprefix(prefix)}")
+            else:
+                values[at] = len(out)
+                out.append((at, message))
     return out
 
 

@@ -1,8 +1,8 @@
 """Which files of a fleet repository are inputs: fleetgen.yaml, clusters/**/*.yaml, crs/<addon>/, schemas/.
 
-Owns: the repository layout of the inputs and how it is walked. Light on purpose (no YAML, no
-models): the cache looks up a whole run by the files found here before anything is parsed.
-Must not read file contents.
+Owns: the repository layout of the inputs and how it is walked, and where the fleet is in its git
+repository (`git_folder`). Light on purpose (no YAML, no models): the cache looks up a whole run
+by the files found here before anything is parsed. Must not read file contents.
 """
 
 from __future__ import annotations
@@ -60,3 +60,16 @@ def discover_addon_dirs(root: Path) -> list[Path]:
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def git_folder(root: Path) -> str | None:
+    """The folder of `root` inside the git working tree holding it, as a posix path ("" at its top
+    level); None when no parent holds `.git` (a directory, or a file for worktrees and submodules)."""
+    try:
+        root = root.resolve()
+    except OSError:
+        return None
+    for parent in (root, *root.parents):
+        if (parent / ".git").exists():
+            return root.relative_to(parent).as_posix() if parent != root else ""
+    return None

@@ -516,8 +516,12 @@ class GitOpsConfig(_Model):
     """Namespace of the GitRepo (Fleet, default fleet-local) or the Flux objects (default flux-system)."""
     interval: str = Field(default="1m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
     """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
-    secret_ref: Name | None = None
+    secret_ref: DnsSubdomain | None = None
     """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""
+    path: str = Field(default="", pattern=r"^([A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)?$")
+    """The folder of the git repository that holds fleetgen.yaml, e.g. `platform/fleet` for a fleet
+    in a monorepo ("" when it is the repository's top level). The agent reads the output at
+    `<path>/<outputDir>`: Fleet's `paths` and Flux's `path` are relative to the git root."""
 
     @property
     def resolved_namespace(self) -> str:
@@ -535,3 +539,9 @@ class FleetConfig(_Model):
     """A partial ClusterSpec deep-merged under every spec (the spec wins)."""
     output_dir: str = Field(default="fleet", pattern=r"^[A-Za-z0-9_.-]+$")
     """Rendered output directory, relative to the repository root."""
+
+    @property
+    def git_output_dir(self) -> str:
+        """The output directory relative to the git repository's top level (`gitops.path` / `outputDir`),
+        as the GitOps agent finds it."""
+        return f"{self.gitops.path}/{self.output_dir}" if self.gitops.path else self.output_dir

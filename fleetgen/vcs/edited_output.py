@@ -207,11 +207,12 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
 
     known = {(f.rule_id, f.message) for f in object_findings(rendered, tree_rendered)}
     found = [f for f in object_findings(head, tree_on_disk) if (f.rule_id, f.message) not in known]
-    # the API server checks the schema before the admission webhooks: where the schema refuses a
-    # field, that is the problem to report there, not the webhook mirrors' view of the same field
+    # the API server checks the schema and its CEL rules before the admission webhooks: where they
+    # refuse a field, that is the problem to report there, not the webhook mirrors' view of it
     refused = {f.position for f in found if f.rule_id == "schema"}
+    validated = refused | {f.position for f in found if f.rule_id == "cel"}
     mirrors = {r.id for r in OBJECT_RULES}
-    found = [f for f in found if f.rule_id not in mirrors or f.position not in refused]
+    found = [f for f in found if f.rule_id not in mirrors or f.position not in validated]
     # every transition rule: both sides carry the working tree's specs, so the rules that compare
     # specs find nothing (the pipeline reported those), and the ones that compare objects see
     # exactly the hand edit (only the edited files, on both sides)

@@ -236,14 +236,17 @@ def test_precommit_hand_edit_of_rendered_output_reverted_and_blocked(hooked_flee
 def test_precommit_fleet_in_a_subdirectory_via_args_and_files(
     fleet_repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A monorepo: the fleet lives in platform/fleet/; the config overrides only `args` and `files`
-    (pre-commit does not let it override `entry`), as .pre-commit-hooks.yaml documents."""
+    """A monorepo: the fleet lives in platform/fleet/ (and says so in `gitops.path`); the config
+    overrides only `args` and `files` (pre-commit does not let it override `entry`), as
+    .pre-commit-hooks.yaml documents."""
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
     monkeypatch.setenv("PRE_COMMIT_COLOR", "never")
     root = fleet_repo.parent / "monorepo"
     (root / "platform").mkdir(parents=True)
     shutil.move(fleet_repo, root / "platform" / "fleet")
     shutil.rmtree(root / "platform" / "fleet" / ".git")
+    config = root / "platform/fleet/fleetgen.yaml"  # (the agent reads paths from the git root)
+    config.write_text(config.read_text().replace("  branch: main\n", "  branch: main\n  path: platform/fleet\n", 1))
     path, sha = hook_repo
     (root / ".pre-commit-config.yaml").write_text(
         "repos:\n"

@@ -161,7 +161,7 @@ def render_gitrepo(config: models.FleetConfig, config_source: SourceMap) -> Rend
         FIELD.md §4.1 and §4.5.
     """
     gitops = config.gitops
-    out = config.output_dir
+    out = config.git_output_dir
     spec: dict[str, Any] = {
         "repo": gitops.repo,
         "branch": gitops.branch,

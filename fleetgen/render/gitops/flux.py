@@ -167,7 +167,7 @@ def render_git_repository(config: models.FleetConfig, config_source: SourceMap) 
     }
     if gitops.secret_ref:
         spec["secretRef"] = {"name": gitops.secret_ref}
-    spec["ignore"] = f"/*\n!/{config.output_dir}/\n"
+    spec["ignore"] = ignore_all_but(config.git_output_dir)
     manifest = {
         "apiVersion": GIT_REPOSITORY_API_VERSION,
         "kind": "GitRepository",
@@ -175,6 +175,23 @@ def render_git_repository(config: models.FleetConfig, config_source: SourceMap) 
         "spec": spec,
     }
     return RenderedObject(manifest, config_source, _origin())
+
+
+def ignore_all_but(directory: str) -> str:
+    """A GitRepository `spec.ignore` (gitignore syntax) keeping only `directory` of the repository.
+
+    Git cannot re-include a path whose parent directory is excluded, so every parent is
+    re-included and its other entries excluded again: `a/b` gives
+    `/*`, `!/a/`, `/a/*`, `!/a/b/`.
+    """
+    lines = ["/*"]
+    parts = directory.split("/")
+    for depth in range(len(parts)):
+        prefix = "/".join(parts[:depth + 1])
+        if depth:
+            lines.append(f"/{'/'.join(parts[:depth])}/*")
+        lines.append(f"!/{prefix}/")
+    return "\n".join(lines) + "\n"
 
 
 def ignore_rules(objects: Sequence[RenderedObject]) -> list[dict[str, Any]]:
@@ -274,7 +291,7 @@ def render_agent_files(bundles: Sequence[Bundle], config: models.FleetConfig, co
         Kustomizations: namespaces, addons per namespace, clusters) and
         `gitops/kustomization.yaml`. findings: `flux-git-url` when `gitops.repo` is scp-style.
     """
-    out = config.output_dir
+    out = config.git_output_dir
     findings = check_git_url(config, config_source)
     files: list[OutputFile] = []
     kustomizations: list[RenderedObject] = []

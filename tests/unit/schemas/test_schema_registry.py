@@ -126,9 +126,8 @@ def test_registry_invalid_cluster_reports_every_violation_with_pointers(registry
     obj = changed(obj, "/metadata/lables", {"a": "b"})
     obj = changed(obj, "/spec/controlPlaneRef/kind", "")
     found = registry.validate(obj)
-    assert [v.pointer for v in found] == [
+    assert [v.pointer for v in found] == [  # (the empty kind breaks minLength and its pattern: one problem)
         "/metadata/lables",
-        "/spec/controlPlaneRef/kind",
         "/spec/controlPlaneRef/kind",
         "/spec/paused",
     ]
@@ -137,7 +136,8 @@ def test_registry_invalid_cluster_reports_every_violation_with_pointers(registry
         SchemaViolation("/metadata/lables", "metadata.lables: unknown field 'lables' (the API server drops unknown fields silently)") in found
     )
     assert (
-        SchemaViolation("/spec/controlPlaneRef/kind", "spec.controlPlaneRef.kind: must not be empty") in found
+        [v.message for v in found if v.pointer == "/spec/controlPlaneRef/kind"][0].startswith(
+            "spec.controlPlaneRef.kind: must not be empty; \"\" does not match the pattern ")
     )
 
 

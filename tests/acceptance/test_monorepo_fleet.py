@@ -1,0 +1,97 @@
+"""A fleet in a folder of a git repository (a monorepo): the GitOps agent reads paths from the git
+root, so `gitops.path` names the folder and the rendered agent objects point at `<folder>/fleet/`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+Cli = Callable[..., Any]
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def monorepo(fleet_repo: Path, tmp_path: Path) -> Path:
+    """A git repository holding the example fleet under platform/fleet/ and another project beside it."""
+    top = tmp_path / "monorepo"
+    (top / "platform").mkdir(parents=True)
+    shutil.copytree(fleet_repo, top / "platform/fleet", ignore=shutil.ignore_patterns(".git"))
+    (top / "app").mkdir()
+    (top / "app/main.py").write_text("print('not the fleet')\n")
+    git(top, "init", "-q", "-b", "main")
+    return top
+
+
+def _set_agent(fleet: Path, agent: str, path: str | None) -> None:
+    config = fleet / "fleetgen.yaml"
+    text = config.read_text().replace("agent: fleet ", f"agent: {agent} ", 1)
+    if path is not None:
+        text = text.replace("  branch: main\n", f"  branch: main\n  path: {path}\n", 1)
+    config.write_text(text)
+
+
+def test_fleet_in_a_folder_without_gitops_path_is_an_error_at_fleetgen_yaml(monorepo: Path, cli: Cli) -> None:
+    fleet = monorepo / "platform/fleet"
+    result = cli("--repo", str(fleet), "validate", "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    found = [(f["rule_id"], f["file"], f["line"], f["hint"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [("gitops-repo-path", "fleetgen.yaml", 4, "set gitops.path: platform/fleet")]
+    assert cli("--repo", str(fleet), "render").exit_code == 1
+    assert not (fleet / "fleet").exists()
+
+
+def test_fleet_agent_paths_start_at_the_fleets_folder(monorepo: Path, cli: Cli) -> None:
+    fleet = monorepo / "platform/fleet"
+    _set_agent(fleet, "fleet", "platform/fleet")
+    assert cli("--repo", str(fleet), "render").exit_code == 0
+    gitrepo = yaml.safe_load((fleet / "fleet/gitops/gitrepo.yaml").read_text())
+    assert gitrepo["spec"]["paths"] == ["platform/fleet/fleet/namespaces", "platform/fleet/fleet/addons",
+                                        "platform/fleet/fleet/clusters"]
+    assert all((monorepo / p).is_dir() for p in gitrepo["spec"]["paths"])
+    assert cli("--repo", str(fleet), "validate").exit_code == 0
+
+
+def test_flux_paths_and_ignore_keep_only_the_fleets_output(monorepo: Path, cli: Cli) -> None:
+    """The GitRepository's ignore rules, read by git itself, leave only platform/fleet/fleet/ in the
+    artifact, and every Kustomization path is a directory kustomize builds."""
+    fleet = monorepo / "platform/fleet"
+    _set_agent(fleet, "flux", "platform/fleet")
+    assert cli("--repo", str(fleet), "render").exit_code == 0
+    docs = list(yaml.safe_load_all((fleet / "fleet/gitops/flux.yaml").read_text()))
+    (source,) = [d for d in docs if d["kind"] == "GitRepository"]
+    rules = monorepo.parent / "flux-ignore"
+    rules.write_text(source["spec"]["ignore"])
+    kept = git(monorepo, "ls-files", "--others", f"--exclude-from={rules}").split()
+    assert kept and all(p.startswith("platform/fleet/fleet/") for p in kept), kept
+    assert "platform/fleet/fleet/gitops/flux.yaml" in kept
+    paths = [d["spec"]["path"] for d in docs if d["kind"] == "Kustomization"]
+    assert paths and all(p.startswith("./platform/fleet/fleet/") for p in paths)
+    for path in paths:
+        subprocess.run(["kubectl", "kustomize", str(monorepo / path)], check=True, capture_output=True)
+
+
+def test_gitops_path_at_the_top_level_is_an_error(fleet_repo: Path, cli: Cli) -> None:
+    _set_agent(fleet_repo, "fleet", "platform/fleet")
+    result = cli("--repo", str(fleet_repo), "validate")
+    assert result.exit_code == 1
+    assert "error [gitops-repo-path] gitops.path: fleetgen.yaml is at the top level of its git repository, " \
+           "but gitops.path is 'platform/fleet'" in result.stdout
+
+
+def test_git_secret_ref_may_be_a_dotted_secret_name(fleet_repo: Path, cli: Cli) -> None:
+    """Secret names are DNS subdomains (Fleet clientSecretName, Flux secretRef.name)."""
+    config = fleet_repo / "fleetgen.yaml"
+    config.write_text(config.read_text().replace("  branch: main\n", "  branch: main\n  secretRef: git-auth.prod\n", 1))
+    assert cli("--repo", str(fleet_repo), "render").exit_code == 0
+    gitrepo = yaml.safe_load((fleet_repo / "fleet/gitops/gitrepo.yaml").read_text())
+    assert gitrepo["spec"]["clientSecretName"] == "git-auth.prod"
