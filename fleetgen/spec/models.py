@@ -26,7 +26,11 @@ from fleetgen.spec.quantity import GIB, MIB, ceil_div, parse_bytes
 API_VERSION = "fleetgen.dev/v1alpha1"
 
 _RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_K8S_VERSION = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+#: `vX.Y.Z[-pre][+build]` as semver 2.0 (blang/semver, which the CAPI MachineDeployment webhook
+#: parses with) has it: no empty pre-release or build identifiers, no leading zeros in numeric ones.
+_SEMVER_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+_K8S_VERSION = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+                          rf"(-{_SEMVER_PRE_ID}(?:\.{_SEMVER_PRE_ID})*)?(\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -506,6 +510,24 @@ class Addon(_Model):
     spec: AddonBody
 
 
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
+_DURATION_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+#: The longest Go `time.Duration` (int64 nanoseconds, about 2562047h): Flux and Fleet decode
+#: intervals into one.
+_MAX_GO_DURATION_NS = 2**63 - 1
+
+
+def _go_duration_fits(value: str) -> str:
+    """`value` (already matching the interval pattern) unchanged if it fits a Go time.Duration."""
+    from decimal import Decimal
+
+    total = sum(Decimal(number) * _DURATION_NS[unit] for number, unit in _DURATION_PART.findall(value))
+    if total > _MAX_GO_DURATION_NS:
+        raise ValueError(f"{value!r} is longer than a Go duration can hold (about 2562047h); "
+                         "the GitOps agent could not read it")
+    return value
+
+
 class GitOpsConfig(_Model):
     """How the GitOps agent on the management cluster reaches this repository."""
 
@@ -514,7 +536,8 @@ class GitOpsConfig(_Model):
     branch: str = Field(default="main", min_length=1)
     namespace: Name | None = None
     """Namespace of the GitRepo (Fleet, default fleet-local) or the Flux objects (default flux-system)."""
-    interval: str = Field(default="1m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+    interval: Annotated[str, AfterValidator(_go_duration_fits)] = Field(
+        default="1m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
     """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
     secret_ref: DnsSubdomain | None = None
     """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""

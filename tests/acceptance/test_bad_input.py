@@ -856,6 +856,16 @@ def test_broken_fleetgen_yaml_wrong_type_and_unknown_field(repo: Path) -> None:
     )
 
 
+def test_interval_longer_than_a_go_duration_is_a_configuration_error(repo: Path) -> None:
+    """Flux decodes `interval` into a Go time.Duration (int64 nanoseconds, about 2562047h)."""
+    edit(repo, CONFIG, "  branch: main", "  branch: main\n  interval: 9999999h")
+    assert_rejected(repo, [(CONFIG, line_of(repo, CONFIG, "interval: 9999999h"),
+                            "gitops.interval: '9999999h' is longer than a Go duration can hold (about 2562047h); "
+                            "the GitOps agent could not read it")], code=2)
+    edit(repo, CONFIG, "  interval: 9999999h", "  interval: 2562047h")
+    assert run("validate", cwd=repo).exit_code == 0
+
+
 @pytest.mark.parametrize("data", [b"", b"\x00\xff" * 10, "- fleet\n"], ids=["empty", "binary", "list"])
 def test_unreadable_fleetgen_yaml(repo: Path, data: str | bytes) -> None:
     write(repo, CONFIG, data)

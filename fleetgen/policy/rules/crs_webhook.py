@@ -92,10 +92,12 @@ class CrsWebhookRule:
                 found = payloads.get((kind, name), {})
                 if namespace not in found:
                     elsewhere = sorted(ns for ns in found if ns != namespace)
-                    where = f"; it is rendered in namespace {', '.join(elsewhere)}" if elsewhere else ""
-                    yield object_finding(self, ctx, file, obj, ptr,
-                                         f"{kind} {name!r} is not rendered in the ClusterResourceSet's namespace "
-                                         f"{namespace!r}{where}; a ClusterResourceSet only reads resources from its own namespace")
+                    problem = (f"{kind} {name!r} is not rendered in the ClusterResourceSet's namespace {namespace!r}; "
+                               f"it is rendered in namespace {', '.join(elsewhere)}, and a ClusterResourceSet only "
+                               "reads resources from its own namespace" if elsewhere else
+                               f"{kind} {name!r} is not rendered in any namespace; the ClusterResourceSet controller "
+                               "cannot apply it and reports it missing (ResourcesApplied false) until it exists")
+                    yield object_finding(self, ctx, file, obj, ptr, problem)
                     continue
                 if kind == "Secret" and found[namespace].get("type") != RESOURCE_SET_SECRET_TYPE:
                     yield object_finding(self, ctx, file, obj, ptr,

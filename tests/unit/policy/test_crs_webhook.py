@@ -17,8 +17,16 @@ def messages(text: str) -> list[str]:
 
 def test_crs_webhook_missing_resource_is_reported() -> None:
     text = CRS.replace("RESOURCES", "[{kind: ConfigMap, name: nowhere}]")
-    assert messages(text) == ["ConfigMap 'nowhere' is not rendered in the ClusterResourceSet's namespace 'clusters'; "
-                              "a ClusterResourceSet only reads resources from its own namespace"]
+    assert messages(text) == ["ConfigMap 'nowhere' is not rendered in any namespace; the ClusterResourceSet controller "
+                              "cannot apply it and reports it missing (ResourcesApplied false) until it exists"]
+
+
+def test_crs_webhook_resource_in_another_namespace_names_it() -> None:
+    text = (CRS.replace("RESOURCES", "[{kind: ConfigMap, name: calico}]")
+            + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: calico, namespace: team2}\ndata: {a: b}\n")
+    assert messages(text) == ["ConfigMap 'calico' is not rendered in the ClusterResourceSet's namespace 'clusters'; "
+                              "it is rendered in namespace team2, and a ClusterResourceSet only reads resources from "
+                              "its own namespace"]
 
 
 def test_crs_webhook_untyped_secret_defaults_to_opaque() -> None:

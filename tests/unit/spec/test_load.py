@@ -92,9 +92,11 @@ def test_load_fleet_unknown_field_suggests_spelling(tmp_path: Path) -> None:
          "spec: hypervisor is 'kubevirt' but the spec.kubevirt block is missing"),
         ("replicas: 3", "replicas: true", 12, "spec.workers[0].replicas: input should be a valid integer, got true"),
         ("  name: a\n", "  name: a\n  labels: ~\n", 5, "metadata.labels: expected a mapping, got null"),
+        ("  hypervisor: kubevirt\n", "  hypervisor: kubevirt\n  kubernetesVersion: v1.33.1-rc..1\n", 7,
+         "spec.kubernetesVersion: 'v1.33.1-rc..1' is not a Kubernetes version; write it as semver with a leading v, e.g. v1.33.1"),
     ],
     ids=["quantity-gb", "negative", "string-int", "unknown-hypervisor", "path-traversal-name", "missing-hypervisor-block",
-         "bool-as-yaml", "null-as-yaml"],
+         "bool-as-yaml", "null-as-yaml", "empty-pre-release-identifier"],
 )
 def test_load_fleet_bad_value_one_finding_at_line(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
     text = SPEC.format(name="a")
