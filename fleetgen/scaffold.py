@@ -125,11 +125,13 @@ def scaffold(root: Path, files: Mapping[str, str | Callable[[], str]] = SCAFFOLD
         Which files were created and which were skipped because they existed.
 
     Raises:
-        ConfigError: `root` exists and is not a directory, or a file cannot be created
-            (exit 2).
+        ConfigError: `root` exists and is not a directory, is a dangling symlink, or a file cannot
+            be created (exit 2).
     """
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: exists and is not a directory")
+    if root.is_symlink() and not root.exists():
+        raise ConfigError(f"{root}: is a symlink to {os.readlink(root)}, which does not exist; create that directory first")
     created: list[str] = []
     skipped: list[str] = []
     for rel in sorted(files):

@@ -43,6 +43,10 @@ def commit(ctx: click.Context, *, message: str | None, allow_delete: tuple[str, 
     from fleetgen.report import write_report
     from fleetgen.vcs.commit import commit_fleet
 
+    if message is not None and not message.strip():
+        error("the commit message is blank; give one with -m, or leave -m out for a summary of the plan")
+        return ExitCode.USAGE
+
     outcome = commit_fleet(repo_root(ctx), message=message, allow_delete=allow_delete,
                            schema_locations=schema_locations)
     if outcome.refused:

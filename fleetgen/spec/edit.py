@@ -413,7 +413,10 @@ def find_cluster(fleet: Fleet, name: str) -> LoadedCluster:
         return found[0]
     if len(found) > 1:
         raise AmbiguousTargetError("cluster", name, [f"{c.namespace}/{c.name}" for c in found])
-    raise UnknownTargetError("cluster", name, [c.name for c in fleet.clusters])
+    names = [c.name for c in fleet.clusters]
+    shared = {n for n in names if names.count(n) > 1}  # (a name in several namespaces: say which)
+    raise UnknownTargetError("cluster", name, sorted({f"{c.namespace}/{c.name}" if c.name in shared else c.name
+                                                      for c in fleet.clusters}))
 
 
 def _decode(path: Path, rel: str) -> tuple[bytes, str]:

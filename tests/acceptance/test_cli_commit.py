@@ -189,3 +189,14 @@ def test_commit_outside_git_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
     result = cli("--repo", str(tmp_path), "commit")
     assert result.exit_code == 2
     assert "is not inside a git repository" in result.stderr
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_commit_with_a_blank_message_is_a_usage_error_and_stages_nothing(rendered_repo: Path, cli: Cli, blank: str) -> None:
+    assert cli("--repo", str(rendered_repo), "scale", "kv-demo", "md-0", "4").exit_code == 0
+    head = git(rendered_repo, "rev-parse", "HEAD")
+    result = cli("--repo", str(rendered_repo), "commit", "-m", blank)
+    assert result.exit_code == 2
+    assert "fleetgen: error: the commit message is blank" in result.stderr
+    assert git(rendered_repo, "rev-parse", "HEAD") == head
+    assert git(rendered_repo, "diff", "--cached", "--name-only") == ""

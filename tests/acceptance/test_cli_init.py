@@ -80,3 +80,12 @@ def test_init_into_a_file_is_a_usage_error(tmp_path: Path, cli) -> None:
     result = cli("init", str(target))
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
+
+
+def test_init_into_a_dangling_symlink_is_a_usage_error(tmp_path: Path, cli) -> None:
+    target = tmp_path / "link"
+    target.symlink_to(tmp_path / "missing")
+    result = cli("init", str(target))
+    assert result.exit_code == 2
+    assert f"{target}: is a symlink to {tmp_path / 'missing'}, which does not exist" in result.stderr
+    assert not (tmp_path / "missing").exists()

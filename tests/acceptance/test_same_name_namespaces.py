@@ -57,6 +57,12 @@ def test_scale_asks_for_the_namespace_when_the_name_is_ambiguous(twin_repo: Path
     assert "      replicas: 4\n" in (twin_repo / TWIN_SPEC).read_text()
 
 
+def test_scale_of_an_unknown_cluster_lists_a_shared_name_with_its_namespaces(twin_repo: Path, cli: Cli) -> None:
+    result = cli("--repo", str(twin_repo), "scale", "x/y/z", "md-0", "4")
+    assert result.exit_code == 2
+    assert "unknown cluster 'x/y/z'; known: clusters/kv-demo, pve-demo, team-b/kv-demo" in result.stderr
+
+
 def test_same_name_in_one_namespace_is_refused(twin_repo: Path, cli: Cli) -> None:
     twin = twin_repo / TWIN_SPEC
     twin.write_text(twin.read_text().replace("  namespace: team-b\n", "  namespace: clusters\n"))
