@@ -36,8 +36,32 @@ def test_namespace_move_from_defaults_is_a_warning_per_cluster_at_fleetgen_yaml(
     assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "kv-demo",
                "--allow-delete", "pve-demo").exit_code == 0
     found = _validate(cli, rendered_repo)
-    assert [(f["file"], f["severity"]) for f in found] == [("fleetgen.yaml", "warning")] * 2
-    assert all("moves from namespace clusters to workload" in f["message"] for f in found)
+    moves = [f for f in found if f["file"] == "fleetgen.yaml"]
+    assert [f["severity"] for f in moves] == ["warning"] * 2
+    assert all("moves from namespace clusters to workload" in f["message"] for f in moves)
+    # Fleet keeps clusters/pve-demo running: the moved copy's VIP and node range are still its
+    held = [(f["file"], f["line"], f["severity"]) for f in found if f["file"] != "fleetgen.yaml"]
+    assert held == [("clusters/proxmox/pve-demo.yaml", 26, "warning"), ("clusters/proxmox/pve-demo.yaml", 28, "warning")]
+
+
+def test_new_proxmox_cluster_on_the_addresses_of_a_removed_kept_one_is_warned(rendered_repo: Path, cli: Cli) -> None:
+    """Fleet keeps a removed cluster running (keepResources): its VIP and node addresses are not free."""
+    old = rendered_repo / "clusters/proxmox/pve-demo.yaml"
+    (rendered_repo / "clusters/proxmox/pve-new.yaml").write_text(
+        old.read_text().replace("  name: pve-demo\n", "  name: pve-new\n").replace("templateID: 100", "templateID: 101"))
+    old.unlink()
+    assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "pve-demo").exit_code == 0
+    found = _validate(cli, rendered_repo, "-v")
+    held = [(f["file"], f["line"], f["message"].split(";")[0]) for f in found if f["severity"] == "warning"]
+    assert held == [
+        ("clusters/proxmox/pve-new.yaml", 26, "spec.proxmox.controlPlaneEndpoint.host: 10.10.10.9 is still the "
+         "control-plane endpoint of cluster clusters/pve-demo, which this change removes from git but Fleet keeps "
+         "running (GitRepo keepResources)"),
+        ("clusters/proxmox/pve-new.yaml", 28, "spec.proxmox.ipv4.addresses[0]: 10.10.10.10-10.10.10.20 holds node or "
+         "control-plane addresses still in use by cluster clusters/pve-demo, which this change removes from git but "
+         "Fleet keeps running (GitRepo keepResources), on bridge vmbr0"),
+    ]
+    assert all("kubectl delete cluster -n clusters pve-demo" in f["hint"] for f in found if f["severity"] == "warning")
 
 
 def test_deleted_spec_is_an_info_shown_with_verbose(rendered_repo: Path, cli: Cli) -> None:

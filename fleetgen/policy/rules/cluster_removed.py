@@ -12,6 +12,13 @@ keeps running or is being deleted. `render` refuses to remove cluster output wit
 
 Compares the (namespace, name) of every cluster with the base revision's; skipped without a base.
 
+When Fleet keeps a removed Proxmox cluster running, its VIP and node addresses stay taken: a
+cluster of the change on the same bridge that reuses them (the renamed or moved cluster itself,
+or a new one given the freed addresses) would share them with the running one (duplicate
+addresses, a VIP answered by two clusters). That is a warning at the reused entry of the spec (not
+an error: deleting the old cluster by hand before the merge is the way out, and the base revision
+still lists it).
+
 Severity: warning for a rename or a namespace move (an edit of one field that deletes a running
 cluster); info for a deleted spec file (a deliberate removal, which `render --allow-delete` and
 `plan` already gate; shown with `-v`).
@@ -38,6 +45,7 @@ from typing import TYPE_CHECKING
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
+from fleetgen.policy.ipnet import parse_interval, parse_ip
 from fleetgen.policy.objects import get, objects_of_kind
 
 if TYPE_CHECKING:
@@ -46,12 +54,16 @@ if TYPE_CHECKING:
 FLEET_GROUP = "fleet.cattle.io"
 
 
+def _kept(ctx: PolicyContext) -> bool:
+    """True when the base's GitOps agent keeps what a removed bundle deployed (Fleet keepResources)."""
+    assert ctx.base is not None
+    return any(get(repo.manifest, "/spec/keepResources") is True
+               for _, repo in objects_of_kind(ctx.base.rendered, "GitRepo", group=FLEET_GROUP))
+
+
 def _fate(ctx: PolicyContext, namespace: str, name: str) -> str:
     """What happens to the removed Cluster on the management cluster, by the base's GitOps agent settings."""
-    assert ctx.base is not None
-    kept = any(get(repo.manifest, "/spec/keepResources") is True
-               for _, repo in objects_of_kind(ctx.base.rendered, "GitRepo", group=FLEET_GROUP))
-    if kept:
+    if _kept(ctx):
         return ("Fleet keeps what a removed bundle deployed (GitRepo keepResources: true), so it keeps running, "
                 f"no longer managed from git; delete it with `kubectl delete cluster -n {namespace} {name}` if it must go")
     return "the GitOps agent prunes its objects, and Cluster API deletes the workload cluster and its machines"
@@ -74,7 +86,8 @@ class ClusterRemovedRule:
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding per base cluster missing from the working tree: a warning at the new spec that
         replaced it (same name in another namespace; same file, or same spec body, under another name),
-        else an info at the base spec's `metadata.name`."""
+        else an info at the base spec's `metadata.name`; and, when Fleet keeps removed clusters, a
+        warning per Proxmox node range or VIP of the working tree that a removed cluster still holds."""
         if ctx.base is None:
             return
         now = {(c.namespace, c.name): c for c in ctx.fleet.clusters}
@@ -104,6 +117,41 @@ class ClusterRemovedRule:
                                f"cluster {old.name} (namespace {old.namespace}) is removed by this change (its spec "
                                f"{old.path} is gone): {fate}", severity=Severity.INFO,
                                hint="restore the spec if the cluster must stay")
+        removed = [old for old in ctx.base.fleet.clusters if (old.namespace, old.name) not in now]
+        if removed and _kept(ctx):
+            yield from self._addresses_still_held(ctx, removed)
+
+    def _addresses_still_held(self, ctx: PolicyContext, removed: list[LoadedCluster]) -> Iterator[Finding]:
+        """A warning per node range or VIP of a working-tree Proxmox cluster that a removed, kept
+        cluster on the same bridge still holds."""
+        for old in removed:
+            held = old.spec.spec.proxmox
+            if held is None:
+                continue
+            old_vip = parse_ip(held.control_plane_endpoint.host)
+            old_ranges = [iv for iv in (parse_interval(a) for a in held.ipv4.addresses) if iv is not None]
+            kept = (f"cluster {old.namespace}/{old.name}, which this change removes from git but Fleet keeps running "
+                    "(GitRepo keepResources)")
+            hint = (f"delete the old cluster first (`kubectl delete cluster -n {old.namespace} {old.name}`), "
+                    "or give this cluster addresses of its own")
+            for cluster in ctx.fleet.clusters:
+                px = cluster.spec.spec.proxmox
+                if px is None or px.bridge != held.bridge:
+                    continue
+                vip = parse_ip(px.control_plane_endpoint.host)
+                if vip is not None and (vip == old_vip or any(iv.contains(vip) for iv in old_ranges)):
+                    what = "the control-plane endpoint" if vip == old_vip else "a node address"
+                    yield spec_finding(self, cluster.source, "/spec/proxmox/controlPlaneEndpoint/host",
+                                       f"{vip} is still {what} of {kept}; both clusters would answer on it on "
+                                       f"bridge {px.bridge}", hint=hint)
+                for i, text in enumerate(px.ipv4.addresses):
+                    interval = parse_interval(text)
+                    if interval is None:
+                        continue
+                    if any(interval.overlaps(iv) for iv in old_ranges) or interval.contains(old_vip):
+                        yield spec_finding(self, cluster.source, f"/spec/proxmox/ipv4/addresses/{i}",
+                                           f"{text} holds node or control-plane addresses still in use by {kept}, on "
+                                           f"bridge {px.bridge}; IPAM would hand them out a second time", hint=hint)
 
 
 RULE = ClusterRemovedRule()
