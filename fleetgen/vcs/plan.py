@@ -509,6 +509,9 @@ def _rollout_reasons(fields: Sequence[FieldChange], *, control_plane: bool) -> l
             short, long = "bootstrap template", f"bootstrap template {_ref_name(f, boot, f.old)} → {_ref_name(f, boot, f.new)}"
         elif f.path == version:
             short, long = "kubernetes version", f"kubernetes version {f.old} → {f.new}"
+            if not control_plane and _minor_changes(f.old, f.new):
+                long += (", after the control plane: the MachineSet preflight checks hold new worker machines "
+                         "until it runs the new minor")
         elif kubeadm is not None and f.path[:len(kubeadm)] == kubeadm:
             short, long = "kubeadm config", f"kubeadm config {f.dotted}"
         else:
@@ -518,6 +521,14 @@ def _rollout_reasons(fields: Sequence[FieldChange], *, control_plane: bool) -> l
         else:
             reasons.setdefault(short, long)
     return [(long, short) for short, long in reasons.items()]
+
+
+def _minor_changes(old: Any, new: Any) -> bool:
+    """True when two Kubernetes versions differ in major or minor."""
+    from fleetgen.policy.kversion import parse_kube_version
+
+    a, b = parse_kube_version(old), parse_kube_version(new)
+    return a is not None and b is not None and (a.major, a.minor) != (b.major, b.minor)
 
 
 def _ref_name(f: FieldChange, ref: Path_, value: Any) -> str:

@@ -219,6 +219,10 @@ def test_plan_control_plane_two_minor_upgrade_is_forbidden(rendered_repo: Path, 
     assert any(t.startswith("rollout kv-demo/control-plane: 1 machine replaced (") and "kubernetes version v1.33.1 → v1.34.0" in t
                for t in texts), texts
     assert any(t.startswith("rollout kv-demo/md-0: 3 machines replaced (") for t in texts), texts
+    # the workers roll after the control plane (the MachineSet preflight checks hold them), and say so
+    (workers,) = [t for t in texts if t.startswith("rollout kv-demo/md-0:")]
+    assert "kubernetes version v1.33.1 → v1.34.0, after the control plane: the MachineSet preflight checks" in workers
+    assert not any("after the control plane" in t for t in texts if t.startswith("rollout kv-demo/control-plane"))
 
 
 def test_plan_markdown_has_the_summary_line_and_a_section_per_cluster(rendered_repo: Path, cli: Cli) -> None:
