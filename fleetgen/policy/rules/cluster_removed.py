@@ -124,6 +124,9 @@ class ClusterRemovedRule:
     def _addresses_still_held(self, ctx: PolicyContext, removed: list[LoadedCluster]) -> Iterator[Finding]:
         """A warning per node range or VIP of a working-tree Proxmox cluster that a removed, kept
         cluster on the same bridge still holds."""
+        current = [(cluster, px, parse_ip(px.control_plane_endpoint.host),
+                    [(i, text, parse_interval(text)) for i, text in enumerate(px.ipv4.addresses)])
+                   for cluster in ctx.fleet.clusters if (px := cluster.spec.spec.proxmox) is not None]
         for old in removed:
             held = old.spec.spec.proxmox
             if held is None:
@@ -134,18 +137,15 @@ class ClusterRemovedRule:
                     "(GitRepo keepResources)")
             hint = (f"delete the old cluster first (`kubectl delete cluster -n {old.namespace} {old.name}`), "
                     "or give this cluster addresses of its own")
-            for cluster in ctx.fleet.clusters:
-                px = cluster.spec.spec.proxmox
-                if px is None or px.bridge != held.bridge:
+            for cluster, px, vip, entries in current:
+                if px.bridge != held.bridge:
                     continue
-                vip = parse_ip(px.control_plane_endpoint.host)
                 if vip is not None and (vip == old_vip or any(iv.contains(vip) for iv in old_ranges)):
                     what = "the control-plane endpoint" if vip == old_vip else "a node address"
                     yield spec_finding(self, cluster.source, "/spec/proxmox/controlPlaneEndpoint/host",
                                        f"{vip} is still {what} of {kept}; both clusters would answer on it on "
                                        f"bridge {px.bridge}", hint=hint)
-                for i, text in enumerate(px.ipv4.addresses):
-                    interval = parse_interval(text)
+                for i, text, interval in entries:
                     if interval is None:
                         continue
                     if any(interval.overlaps(iv) for iv in old_ranges) or interval.contains(old_vip):

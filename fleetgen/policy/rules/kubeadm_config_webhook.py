@@ -86,11 +86,13 @@ def config_spec_problems(spec: dict[str, Any], *, control_plane: bool) -> Iterat
         spec: a KubeadmConfigSpec as plain data.
         control_plane: True for a KubeadmControlPlane's spec (the timeouts rule applies only there).
     """
-    paths: set[object] = set()
+    paths: set[str] = set()
     for i, file in _items(spec.get("files")):
         if file.get("content") and file.get("contentFrom"):
             yield f"/files/{i}", "only one of content or contentFrom may be specified for a single file"
         path = file.get("path")
+        if not isinstance(path, str):
+            continue  # (a path that is no string is the schema's finding)
         if path in paths:
             yield f"/files/{i}/path", f"path property must be unique among all files, {path!r} is set twice"
         paths.add(path)

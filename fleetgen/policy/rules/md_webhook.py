@@ -28,8 +28,8 @@ MachineDeployment:
   MachineTaintPropagation is disabled"); fleetgen puts a pool's taints in its
   KubeadmConfigTemplate's `nodeRegistration.taints`.
 
-A spec's names are checked on the spec by `name-length` (which supersedes the name check here),
-so the name check catches a MachineDeployment edited by hand under `fleet/`.
+A spec's names are checked on the spec by `name-length`, and fleetgen shortens the names it
+derives, so the name check catches a MachineDeployment edited by hand under `fleet/`.
 
 Severity: error.
 

@@ -87,8 +87,9 @@ _SECRET_KEY_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "
                         "accesskey", "secretkey", "clientsecret", "credential", "credentials")
 _KEY_SEPARATORS = re.compile(r"[-_. ]")
 _PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|<[^<>]*>)\s*$")
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a PEM private-key block"),
+    (_PRIVATE_KEY, "a PEM private-key block"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?!\$|\{\{)[^/\s@]+@[^\s]"), "a URL with a password in it"),
     (re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
     (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
@@ -178,7 +179,6 @@ _ANY_VALUE_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _
 #: Base64 of text starting `-----BEGIN` (its first 13 characters do not depend on what follows),
 #: then the rest of the base64 run: a kubeconfig's `client-key-data`, a ConfigMap's `binaryData`.
 _BASE64_PEM = re.compile(r"LS0tLS1CRUdJT[A-Za-z0-9+/]*={0,2}")
-_PRIVATE_KEY = _VALUE_PATTERNS[0][0]
 
 
 def _base64_private_key(value: str) -> bool:

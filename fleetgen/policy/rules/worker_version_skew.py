@@ -54,11 +54,11 @@ from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import object_finding
 from fleetgen.policy.kversion import MAX_KUBELET_SKEW_MINORS, parse_kube_version
 from fleetgen.policy.objects import cluster_name_of, get, objects_of_kind
+from fleetgen.policy.rules.md_webhook import SKIP_PREFLIGHT_ANNOTATION
 
 CAPI_GROUP = "cluster.x-k8s.io"
 KCP_GROUP = "controlplane.cluster.x-k8s.io"
 BOOTSTRAP_GROUP = "bootstrap.cluster.x-k8s.io"
-SKIP_ANNOTATION = "machineset.cluster.x-k8s.io/skip-preflight-checks"
 
 
 class WorkerVersionSkewRule:
@@ -125,7 +125,7 @@ def _skipped(md: dict) -> set[str]:
     """The preflight checks a MachineDeployment's `machineset.cluster.x-k8s.io/skip-preflight-checks`
     annotation skips (MachineDeployment annotations are copied to its MachineSets)."""
     value = get(md, "/metadata/annotations")
-    text = value.get(SKIP_ANNOTATION) if isinstance(value, dict) else None
+    text = value.get(SKIP_PREFLIGHT_ANNOTATION) if isinstance(value, dict) else None
     return {item.strip() for item in text.split(",")} if isinstance(text, str) else set()
 
 
