@@ -287,11 +287,11 @@ class FleetRepo:
         if not paths:
             return []
         try:
-            listed = self._repo.git.ls_files("--others", "--exclude-standard", "--", *paths)
+            listed = self._repo.git.ls_files("-z", "--others", "--exclude-standard", "--", *paths)
         except git.exc.GitCommandError as err:
             raise VcsError(f"git ls-files failed: {_git_detail(err)}") from err
         prefix = f"{self.prefix}/" if self.prefix else ""
-        return sorted(line.removeprefix(prefix) for line in listed.splitlines() if line.strip())
+        return sorted(path.removeprefix(prefix) for path in _nul_separated(listed))
 
     def stage(self, rels: Sequence[str], *, exclude: Sequence[str] = ()) -> list[str]:
         """Stage exactly `rels` (additions, changes and deletions), like `git add -A -- PATHS`.
@@ -316,12 +316,13 @@ class FleetRepo:
         try:
             self._repo.git.add("-A", "--", *paths)
             if self._repo.head.is_valid():
-                changed = self._repo.git.diff("--cached", "--name-only", "--no-renames", "HEAD", "--", *paths)
+                changed = self._repo.git.diff("-z", "--cached", "--name-only", "--no-renames", "HEAD", "--",
+                                              *paths)
             else:
-                changed = self._repo.git.ls_files("--", *paths)
+                changed = self._repo.git.ls_files("-z", "--", *paths)
         except git.exc.GitCommandError as err:
             raise VcsError(f"git add failed: {_git_detail(err)}") from err
-        return sorted(line for line in changed.splitlines() if line.strip())
+        return sorted(_nul_separated(changed))
 
     def commit_only(self, rels: Sequence[str], message: str) -> CommitInfo:
         """Commit `rels` as staged, and nothing else (`git commit --only -- PATHS`).
@@ -346,6 +347,12 @@ class FleetRepo:
             raise VcsError(f"git commit failed: {_git_detail(err)}") from err
         sha = str(self._repo.head.commit.hexsha)
         return CommitInfo(sha, self.short_sha(sha), self.subject(sha))
+
+
+def _nul_separated(listing: str) -> list[str]:
+    """The paths of a `-z` git listing (NUL-terminated, unquoted: names with quotes,
+    backslashes or non-ASCII characters come back as they are on disk)."""
+    return [path for path in listing.split("\0") if path]
 
 
 def _git_detail(err: Any) -> str:

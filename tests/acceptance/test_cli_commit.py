@@ -28,7 +28,8 @@ def edit(root: Path, path: str, old: str, new: str) -> None:
 
 
 def committed_files(root: Path, rev: str = "HEAD") -> list[str]:
-    return sorted(line for line in git(root, "show", "--name-only", "--format=", rev).splitlines() if line)
+    listing = git(root, "show", "-z", "--name-only", "--format=", rev)
+    return sorted(path.strip("\n") for path in listing.split("\0") if path.strip("\n"))
 
 
 @pytest.fixture
@@ -107,6 +108,26 @@ def test_commit_leaves_out_new_files_that_are_neither_a_spec_nor_an_addon_file(r
     assert "left out: crs/calico/admin.kubeconfig" in result.stderr
     status = git(rendered_repo, "status", "--porcelain").splitlines()
     assert "?? clusters/creds.txt" in status and "?? crs/calico/admin.kubeconfig" in status
+
+
+def test_commit_handles_file_names_git_would_quote(rendered_repo: Path, cli: Cli) -> None:
+    """A spec named with non-ASCII characters is committed, not "left out"; a stray file whose name
+    has a quote, a backslash or an umlaut is left out, and named as it is on disk."""
+    text = (rendered_repo / KV_SPEC).read_text().replace("name: kv-demo", "name: kv-2")
+    text = text.replace("10.243.0.0/16", "10.244.0.0/16").replace("10.95.0.0/16", "10.96.0.0/16")
+    (rendered_repo / "clusters/kubevirt/kv-zwei-ü.yaml").write_text(text)
+    stray = 'clusters/geheim "ä" \\x.txt'
+    (rendered_repo / stray).write_text("password: hunter2hunter2\n")
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    result = cli("--repo", str(rendered_repo), "commit")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    files = committed_files(rendered_repo)
+    assert "clusters/kubevirt/kv-zwei-ü.yaml" in files
+    assert stray not in files
+    assert f"left out: {stray} (neither" in result.stderr
+    assert "kv-zwei" not in result.stderr
+    untracked = git(rendered_repo, "status", "-z", "--porcelain").split("\0")
+    assert f"?? {stray}" in untracked
 
 
 def test_commit_refuses_output_with_files_left_by_a_killed_render(rendered_repo: Path, cli: Cli) -> None:
