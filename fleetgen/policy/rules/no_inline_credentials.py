@@ -176,26 +176,34 @@ def _real_value(value: object, key: str = "") -> bool:
 _ANY_VALUE_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _VALUE_PATTERNS))
 
 
-#: Base64 of text starting `-----BEGIN` (its first 13 characters do not depend on what follows),
-#: then the rest of the base64 run: a kubeconfig's `client-key-data`, a ConfigMap's `binaryData`.
-_BASE64_PEM = re.compile(r"LS0tLS1CRUdJT[A-Za-z0-9+/]*={0,2}")
+#: Base64 of `-----BEGIN` at each of the three byte offsets from a 3-byte group boundary (the
+#: encoding of whole groups does not depend on what follows), with the dashes each leaves out of
+#: its whole groups; then the rest of the base64 run, which may be wrapped over lines. Values such
+#: as a kubeconfig's `client-key-data` and a ConfigMap's `binaryData` start at a boundary; a key
+#: after a leading newline or a bag-attributes header (`openssl pkcs12 -nodes`) does not.
+_BASE64_BEGIN = {"LS0tLS1CRUdJT": "", "LS0tQkVHSU4": "--", "LS0tLUJFR0lO": "-"}
+_BASE64_PEM = re.compile(f"(?:{'|'.join(_BASE64_BEGIN)})[A-Za-z0-9+/\r\n]*={{0,2}}")
 
 
-def _base64_private_key(value: str) -> bool:
-    """True if `value` holds a base64-encoded PEM private-key block."""
+def _base64_private_key(value: str) -> int | None:
+    """Where in `value` (0-based character offset) a base64-encoded PEM private-key block starts,
+    at any byte alignment; None if there is none."""
+    if "LS0t" not in value:
+        return None
     for m in _BASE64_PEM.finditer(value):
-        run = m.group()
+        run = "".join(m.group().split())
         try:
             decoded = base64.b64decode(run + "=" * (-len(run) % 4)).decode("ascii", "replace")
         except (binascii.Error, ValueError):
             continue
-        if _PRIVATE_KEY.search(decoded):
-            return True
-    return False
+        dashes = next(dashes for marker, dashes in _BASE64_BEGIN.items() if run.startswith(marker))
+        if _PRIVATE_KEY.search(dashes + decoded):
+            return max(0, m.start() - 4) if dashes else m.start()  # the group holding the first dashes
+    return None
 
 
 def _value_reason(value: str) -> str | None:
-    if "LS0tLS1CRUdJT" in value and _base64_private_key(value):
+    if _base64_private_key(value) is not None:
         return "a base64-encoded PEM private-key block"
     if not _ANY_VALUE_PATTERN.search(value):
         return None
@@ -390,13 +398,16 @@ class NoInlineCredentialsRule:
 
     def _scan_text(self, path: str, content: bytes) -> Iterator[Finding]:
         text = content.decode("utf-8", errors="replace")
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            for pattern, what in _VALUE_PATTERNS:
-                m = pattern.search(line)
-                if m:
-                    yield Finding(self.id, self.severity, f"line {lineno}: looks like an inline credential ({what}); {_FIX}",
-                                  Position(path, lineno, m.start() + 1))
-                    break
+        lines = text.splitlines()
+        for lineno, line in enumerate(lines, start=1):
+            hit = next(((m.start(), what) for pattern, what in _VALUE_PATTERNS if (m := pattern.search(line))), None)
+            if hit is None and "LS0t" in line:  # a wrapped base64 run: the key's header may end on the next line
+                start = _base64_private_key("\n".join(lines[lineno - 1:lineno + 1]))
+                if start is not None and start < len(line):
+                    hit = start, "a base64-encoded PEM private-key block"
+            if hit is not None:
+                yield Finding(self.id, self.severity, f"line {lineno}: looks like an inline credential ({hit[1]}); {_FIX}",
+                              Position(path, lineno, hit[0] + 1))
 
 
 RULE = NoInlineCredentialsRule()

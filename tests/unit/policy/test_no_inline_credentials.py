@@ -66,6 +66,29 @@ def test_no_inline_credentials_base64_private_key_fails_but_base64_certificate_p
     assert key not in " ".join(f.message for f in findings)
 
 
+@pytest.mark.parametrize("prefix", ["", "\n", "\n\n", "Bag Attributes\n    localKeyID: 01 \n"])
+def test_no_inline_credentials_base64_private_key_found_at_any_byte_alignment(tmp_path: Path, prefix: str) -> None:
+    """`-----BEGIN` after 0, 1 or 2 bytes of a 3-byte group (a leading newline, `openssl pkcs12 -nodes`
+    output), also wrapped at 64 characters; the same text without the key passes."""
+    wrapped = base64.encodebytes((prefix + PEM).encode()).decode()
+    payload = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: access}\n"
+               f"binaryData:\n  tls.key: {base64.b64encode((prefix + PEM).encode()).decode()}\n"
+               "data:\n  key.b64: |\n" + "".join(f"    {line}\n" for line in wrapped.splitlines()))
+    findings = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert [(f.pointer, "a base64-encoded PEM private-key block" in f.message) for f in findings] == [
+        ("/binaryData/tls.key", True), ("/data/key.b64", True)]
+    harmless = base64.b64encode((prefix + "-----BEGIN CERTIFICATE-----\nMIIB\n").encode()).decode()
+    ok = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca}}\nbinaryData:\n  ca.crt: {harmless}\n"
+    assert run_rules(_fleet_with_payload(tmp_path / "ok", ok), ["no-inline-credentials"]) == []
+
+
+def test_no_inline_credentials_base64_private_key_in_unparseable_payload_points_at_its_line(tmp_path: Path) -> None:
+    key = base64.b64encode(("\n" + PEM).encode()).decode()
+    [finding] = run_rules(_fleet_with_payload(tmp_path, f"key: [unclosed\nblob: {key}\n"), ["no-inline-credentials"])
+    assert str(finding.position) == "crs/extras/payload.yaml:2:7"
+    assert "a base64-encoded PEM private-key block" in finding.message and key not in finding.message
+
+
 def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Path) -> None:
     payload = "key: [unclosed\n" + PEM
     [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
