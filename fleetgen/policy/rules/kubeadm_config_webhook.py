@@ -14,8 +14,6 @@ KubeadmControlPlane (`spec.kubeadmConfigSpec`):
 * neither `format: ignition` nor `ignition` is set: they need the KubeadmBootstrapFormatIgnition
   feature gate (alpha, off by default) ("can be set only if the KubeadmBootstrapFormatIgnition
   feature gate is enabled");
-* the `diskLayout` percentages of a partition add up to at most 100 ("the sum of all partition
-  percentages must not be greater than 100");
 * on a KubeadmControlPlane, `initConfiguration.timeouts.controlPlaneComponentHealthCheckSeconds`
   equals `joinConfiguration`'s ("controlPlaneComponentHealthCheckSeconds must be set to the same
   value both in initConfiguration.timeouts and in joinConfiguration.timeouts").
@@ -27,7 +25,7 @@ Severity: error.
 
 Source:
     kubernetes-sigs/cluster-api v1.12.11, internal/apis/bootstrap/kubeadm/validation (`Validate`,
-    `validateFiles`, `validateUsers`, `validateIgnition`, `validateDiskSetup`), called by the
+    `validateFiles`, `validateUsers`, `validateIgnition`), called by the
     KubeadmConfig, KubeadmConfigTemplate and KubeadmControlPlane webhooks; FIELD.md §2.1.8, §1.24.
 
 Failing example::
@@ -103,14 +101,6 @@ def config_spec_problems(spec: dict[str, Any], *, control_plane: bool) -> Iterat
         yield "/format", _IGNITION_GATE
     if spec.get("ignition"):
         yield "/ignition", _IGNITION_GATE
-    for i, partition in _items(get(spec, "/diskSetup/partitions")):
-        layout = partition.get("diskLayout")
-        if isinstance(layout, list) and layout:
-            total = sum(p.get("percentage", 0) for p in layout
-                        if isinstance(p, dict) and isinstance(p.get("percentage", 0), int))
-            if total > 100:
-                yield (f"/diskSetup/partitions/{i}/diskLayout",
-                       f"the sum of all partition percentages must not be greater than 100, got {total}")
     if control_plane:
         init, join = get(spec, f"/initConfiguration/{_HEALTH_CHECK}"), get(spec, f"/joinConfiguration/{_HEALTH_CHECK}")
         if init != join:
