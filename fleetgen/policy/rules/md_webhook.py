@@ -136,7 +136,7 @@ class MdWebhookRule:
                 yield finding("/spec/machineNaming/template", problem)
             annotations = get(m, "/metadata/annotations")
             skip = annotations.get(SKIP_PREFLIGHT_ANNOTATION) if isinstance(annotations, dict) else None
-            if isinstance(skip, str):
+            if isinstance(skip, str) and skip:  # upstream: an empty annotation skips nothing and passes
                 unknown = [c.strip() for c in skip.split(",") if c.strip() not in PREFLIGHT_CHECKS]
                 if unknown:
                     yield finding(f"/metadata/annotations/{SKIP_PREFLIGHT_ANNOTATION.replace('/', '~1')}",
