@@ -80,15 +80,15 @@ def addon_files_digest(root: Path, addon_dirs: Sequence[Path]) -> bytes | None:
 
 
 def run_key(*, code: str, schemas: str, config: bytes, spec_keys: Sequence[str | None],
-            addons: bytes | None, git_folder: str | None = None) -> str | None:
+            addons: bytes | None, git_placement: str | None = None) -> str | None:
     """The key of a whole run without a base ref.
 
     Args:
         code: `fleetgen.cache.code_fingerprint()`.
         schemas: `fleetgen.cache.schemas_fingerprint(...)` of the schema directories in use.
         config: the bytes of fleetgen.yaml.
-        git_folder: the fleet's folder in its git repository (`gitops-repo-path` reads it), None
-            outside git.
+        git_placement: `fleetgen.spec.discover.git_placement_key(...)`: the fleet's folder in its git
+            repository and the repository's remotes (`gitops-repo-path` reads them), None outside git.
         spec_keys: `fleetgen.cache.spec_keys(...)` of every spec file, in discovery order (each
             covers the file's path and bytes).
         addons: `addon_files_digest(...)`.
@@ -100,7 +100,7 @@ def run_key(*, code: str, schemas: str, config: bytes, spec_keys: Sequence[str |
 
     if addons is None or any(k is None for k in spec_keys):
         return None
-    where = "outside git" if git_folder is None else f"git folder {git_folder}"
+    where = "outside git" if git_placement is None else f"git placement {git_placement}"
     return content_key("run", code, schemas, config, where, addons, *(k for k in spec_keys if k is not None))
 
 
@@ -175,7 +175,7 @@ def read_inputs(root: Path, schema_locations: Sequence[Path] = ()) -> RunInputs 
         SCHEMAS_DIR,
         discover_addon_dirs,
         discover_cluster_files,
-        git_folder,
+        git_placement_key,
     )
 
     try:
@@ -188,7 +188,7 @@ def read_inputs(root: Path, schema_locations: Sequence[Path] = ()) -> RunInputs 
     paths = discover_cluster_files(root)
     keys = spec_keys(root, paths, code=code, schemas=schemas, config=config)
     key = run_key(code=code, schemas=schemas, config=config, spec_keys=keys,
-                  addons=addon_files_digest(root, discover_addon_dirs(root)), git_folder=git_folder(root))
+                  addons=addon_files_digest(root, discover_addon_dirs(root)), git_placement=git_placement_key(root))
     return RunInputs(config, paths, code, schemas, keys, key)
 
 

@@ -8,6 +8,7 @@ by the files found here before anything is parsed. Must not read file contents.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 CONFIG_FILE = "fleetgen.yaml"
@@ -62,13 +63,76 @@ def discover_addon_dirs(root: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def git_folder(root: Path) -> str | None:
-    """The folder of `root` inside the git working tree holding it, as a posix path ("" at its top
-    level); None when no parent holds `.git` (a directory, or a file for worktrees and submodules)."""
+@dataclass(frozen=True)
+class GitPlacement:
+    """Where a fleet sits in the git working tree holding it.
+
+    Attributes:
+        folder: the fleet's folder relative to the working tree's top level, as a posix path
+            ("" at the top level).
+        config: the repository's config file (its remotes), under the common git directory of
+            a linked worktree.
+    """
+
+    folder: str
+    config: Path
+
+
+def _git_dir(dot_git: Path) -> Path | None:
+    """The git directory a `.git` entry stands for, as git finds it: a directory holding `HEAD`,
+    or a file `gitdir: PATH` (worktrees, submodules) naming one; None for anything else."""
+    if dot_git.is_dir():
+        return dot_git if (dot_git / "HEAD").is_file() else None
+    try:
+        first = dot_git.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    if not first.startswith("gitdir: "):
+        return None
+    target = dot_git.parent / first.removeprefix("gitdir: ").strip()
+    return target if (target / "HEAD").is_file() else None
+
+
+def git_placement(root: Path) -> GitPlacement | None:
+    """Where `root` is in the git working tree holding it; None when no parent holds a valid `.git`
+    (a `.git` that git would not read, e.g. an empty folder, is passed over as git does)."""
     try:
         root = root.resolve()
     except OSError:
         return None
+    for parent in (root, *root.parents):
+        git_dir = _git_dir(parent / ".git")
+        if git_dir is None:
+            continue
+        common = git_dir
+        try:
+            common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()
+        except OSError:
+            pass
+        return GitPlacement(root.relative_to(parent).as_posix() if parent != root else "", common / "config")
+    return None
+
+
+def git_folder(root: Path) -> str | None:
+    """The folder of `root` inside the git working tree holding it, as a posix path ("" at its top
+    level); None when no parent holds a valid `.git` (see `git_placement`)."""
+    placement = git_placement(root)
+    return None if placement is None else placement.folder
+
+
+def git_placement_key(root: Path) -> str | None:
+    """What of `root`'s git placement the `gitops-repo-path` rule reads, for a cache key: the folder
+    and the repository config's bytes (its remotes); None outside git."""
+    import hashlib
+
+    placement = git_placement(root)
+    if placement is None:
+        return None
+    try:
+        config = placement.config.read_bytes()
+    except OSError:
+        config = b""
+    return f"{placement.folder}\n{hashlib.sha256(config).hexdigest()}"
     for parent in (root, *root.parents):
         if (parent / ".git").exists():
             return root.relative_to(parent).as_posix() if parent != root else ""

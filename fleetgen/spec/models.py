@@ -528,6 +528,29 @@ def _go_duration_fits(value: str) -> str:
     return value
 
 
+#: Characters a `gitops.path` segment may not hold: control characters, the backslash, and the glob
+#: characters of Fleet's `paths` (Go `filepath.Match`: `*`, `?`, `[`, `]`).
+_REPO_FOLDER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\\*?\[\]]")
+
+
+def _repo_folder(value: str) -> str:
+    """`value` unchanged if it is a relative folder of a git repository as the agents read it: posix
+    segments separated by `/`, none empty, `.` or `..`, no leading or trailing `/`; spaces, dots and
+    non-ASCII letters are fine (`.infra/fleet`, `Plattform Team/fleet`)."""
+    if not value:
+        return value
+    if value.startswith("/") or value.endswith("/"):
+        raise ValueError(f"{value!r} must be relative to the git repository's top level, without a leading "
+                         "or trailing '/'")
+    for segment in value.split("/"):
+        if segment in ("", ".", ".."):
+            raise ValueError(f"{value!r} must name a folder, without empty, '.' or '..' segments")
+        if (bad := _REPO_FOLDER_FORBIDDEN.search(segment)) is not None:
+            raise ValueError(f"{value!r} holds {bad.group()!r}: a control character, a backslash or a glob "
+                             "character (Fleet's paths are glob patterns)")
+    return value
+
+
 class GitOpsConfig(_Model):
     """How the GitOps agent on the management cluster reaches this repository."""
 
@@ -541,7 +564,7 @@ class GitOpsConfig(_Model):
     """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
     secret_ref: DnsSubdomain | None = None
     """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""
-    path: str = Field(default="", pattern=r"^([A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)?$")
+    path: Annotated[str, AfterValidator(_repo_folder)] = ""
     """The folder of the git repository that holds fleetgen.yaml, e.g. `platform/fleet` for a fleet
     in a monorepo ("" when it is the repository's top level). The agent reads the output at
     `<path>/<outputDir>`: Fleet's `paths` and Flux's `path` are relative to the git root."""

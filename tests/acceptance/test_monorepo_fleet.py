@@ -95,3 +95,72 @@ def test_git_secret_ref_may_be_a_dotted_secret_name(fleet_repo: Path, cli: Cli) 
     assert cli("--repo", str(fleet_repo), "render").exit_code == 0
     gitrepo = yaml.safe_load((fleet_repo / "fleet/gitops/gitrepo.yaml").read_text())
     assert gitrepo["spec"]["clientSecretName"] == "git-auth.prod"
+
+
+def test_fleet_in_a_repository_whose_remotes_are_not_gitops_repo_is_a_warning(monorepo: Path, cli: Cli) -> None:
+    """A fleet kept in a folder of a repository the agent may not read (a subtree split, dotfiles in
+    $HOME) gets a warning; once a remote is gitops.repo (in any URL form) it is an error again. The
+    run cache sees the remote change."""
+    fleet = monorepo / "platform/fleet"
+    assert cli("--repo", str(fleet), "validate").exit_code == 1
+    git(monorepo, "remote", "add", "origin", "https://git.example.com/platform/monorepo.git")
+    result = cli("--repo", str(fleet), "validate", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["rule_id"], finding["severity"], finding["line"]) == ("gitops-repo-path", "warning", 4)
+    assert "if the GitOps agent reads this repository (none of its remotes is gitops.repo)" in finding["message"]
+    repo_url = yaml.safe_load((fleet / "fleetgen.yaml").read_text())["gitops"]["repo"]
+    host_path = repo_url.split("://", 1)[1].removesuffix(".git")
+    host, path = host_path.split("/", 1)
+    git(monorepo, "remote", "add", "mirror", f"git@{host.upper()}:{path}.git")
+    result = cli("--repo", str(fleet), "validate")
+    assert result.exit_code == 1 and "error [gitops-repo-path]" in result.stdout
+
+
+@pytest.mark.parametrize("dot_git", ["empty folder", "file naming nothing"])
+def test_a_dot_git_that_git_would_not_read_is_passed_over(fleet_repo: Path, tmp_path: Path, cli: Cli,
+                                                          dot_git: str) -> None:
+    """An empty `.git` folder, or a `.git` file naming no git directory, above a fleet that is not
+    in git is no repository: the fleet is outside git and the rule does not apply."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    if dot_git == "empty folder":
+        (outer / ".git").mkdir()
+    else:
+        (outer / ".git").write_text("gitdir: ../nowhere\n")
+    inner = outer / "fleet-copy"
+    shutil.copytree(fleet_repo, inner, ignore=shutil.ignore_patterns(".git"))
+    result = cli("--repo", str(inner), "validate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "gitops-repo-path" not in result.stdout
+
+
+@pytest.mark.parametrize("folder", [".infra/fleet", "Plattform Team/flotte-ä"])
+def test_gitops_path_may_name_a_dot_folder_or_one_with_spaces_and_umlauts(
+        fleet_repo: Path, tmp_path: Path, cli: Cli, folder: str) -> None:
+    top = tmp_path / "repo"
+    shutil.copytree(fleet_repo, top / folder, ignore=shutil.ignore_patterns(".git"))
+    git(top, "init", "-q", "-b", "main")
+    fleet = top / folder
+    _set_agent(fleet, "flux", f"'{folder}'")
+    assert cli("--repo", str(fleet), "render").exit_code == 0
+    docs = list(yaml.safe_load_all((fleet / "fleet/gitops/flux.yaml").read_text()))
+    (source,) = [d for d in docs if d["kind"] == "GitRepository"]
+    rules = tmp_path / "flux-ignore"
+    rules.write_text(source["spec"]["ignore"])
+    kept = git(top, "ls-files", "-z", "--others", f"--exclude-from={rules}").split("\0")
+    kept = [p for p in kept if p]
+    assert kept and all(p.startswith(f"{folder}/fleet/") for p in kept), kept
+    assert cli("--repo", str(fleet), "validate").exit_code == 0
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("../fleet", "without empty, '.' or '..' segments"),
+    ("/platform/fleet", "without a leading or trailing '/'"),
+    ("platform/*", "a glob character"),
+])
+def test_gitops_path_that_names_no_folder_is_refused(fleet_repo: Path, cli: Cli, path: str, why: str) -> None:
+    _set_agent(fleet_repo, "fleet", f"'{path}'")
+    result = cli("--repo", str(fleet_repo), "validate")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "fleetgen.yaml:" in result.stdout + result.stderr and why in result.stdout + result.stderr

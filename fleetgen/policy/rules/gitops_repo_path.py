@@ -7,9 +7,12 @@ fleet kept in a folder of a monorepo (`platform/fleet/fleetgen.yaml`) therefore 
 does not name the folder fleetgen.yaml is in, the agent finds no bundles (Fleet) or an empty
 artifact (Flux): nothing is applied, and with Flux's pruning everything the Kustomizations
 applied before is deleted. Reported at `gitops.path` (or `gitops`) of fleetgen.yaml; skipped when
-the fleet is not inside a git working tree (the folder is read from where `.git` is).
+the fleet is not inside a git working tree (the folder is read from where a valid `.git` is).
 
-Severity: error.
+Severity: error; a warning when the enclosing repository has remotes and none of them is
+`gitops.repo` (compared by host and path, so `git@host:org/repo.git` is `https://host/org/repo`):
+then the agent may read another repository, e.g. a subtree split or an export where the fleet's
+folder is the top level, or the enclosing repository is unrelated (dotfiles kept in `$HOME`).
 
 Source:
     rancher/fleet v0.16.1 charts/fleet-crd/templates/crds.yaml (GitRepo `paths`: "the directories
@@ -28,12 +31,48 @@ Passing example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
-from fleetgen.spec.discover import git_folder
+from fleetgen.spec.discover import git_placement
+
+#: scp-like git URLs, `[user@]host:path` (git's own rule: no `/` before the first `:`).
+_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.*)$")
+
+
+def repo_identity(url: str) -> str:
+    """What two git URLs of one repository share: `host/path` in lower case, without a user, a
+    port, a scheme, a trailing `/` or `.git`; a local path (`/srv/git/x.git`, `file://...`) is its
+    own path. E.g. `git@github.com:Org/fleet.git` and `https://github.com/org/fleet` are both
+    `github.com/org/fleet`."""
+    url = url.strip()
+    if scp := _SCP_LIKE.match(url):
+        host, path = scp["host"], scp["path"]
+    else:
+        parts = urlsplit(url)
+        host, path = (parts.hostname or ""), (parts.path if parts.scheme else url)
+    path = path.strip("/").removesuffix(".git").rstrip("/")
+    return f"{host}/{path}".lower() if host else path
+
+
+def remote_urls(config: Path) -> list[str]:
+    """The `remote.*.url` values of a git config file, in file order; empty when it cannot be read.
+
+    Read with GitPython's config parser (no git process)."""
+    import git
+
+    try:
+        parser = git.GitConfigParser(str(config), read_only=True)
+        parser.read()
+        return [str(parser.get_value(section, "url")) for section in parser.sections()
+                if section.startswith("remote ") and parser.has_option(section, "url")]
+    except Exception:  # noqa: BLE001 - an unreadable config has no remotes we can compare
+        return []
 
 
 class GitopsRepoPathRule:
@@ -47,16 +86,26 @@ class GitopsRepoPathRule:
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
         """Yield one finding when the fleet's folder in its git repository is not `gitops.path`."""
-        folder = git_folder(ctx.fleet.root)
+        placement = git_placement(ctx.fleet.root)
         config = ctx.fleet.config
-        if folder is None or folder == config.gitops.path:
+        if placement is None or placement.folder == config.gitops.path:
             return
+        folder = placement.folder
         said = f"gitops.path is {config.gitops.path!r}" if config.gitops.path else "gitops.path is not set"
         where = f"in folder {folder!r} of its git repository" if folder else "at the top level of its git repository"
+        consequence = f"would look for the output at {config.git_output_dir}/ and find nothing there"
+        hint = f"set gitops.path: {folder}" if folder else "remove gitops.path"
+        remotes = remote_urls(placement.config)
+        if remotes and repo_identity(config.gitops.repo) not in {repo_identity(url) for url in remotes}:
+            yield spec_finding(self, ctx.fleet.config_source, "/gitops/path",
+                               f"fleetgen.yaml is {where}, but {said}: if the GitOps agent reads this repository "
+                               f"(none of its remotes is gitops.repo), it {consequence}", severity=Severity.WARNING,
+                               hint=f"{hint}; if gitops.repo is another repository holding the fleet at "
+                                    f"{config.gitops.path or 'its top level'} (a subtree split, an export), "
+                                    "nothing needs to change")
+            return
         yield spec_finding(self, ctx.fleet.config_source, "/gitops/path",
-                           f"fleetgen.yaml is {where}, but {said}: the GitOps agent would look for the output at "
-                           f"{config.git_output_dir}/ and find nothing there",
-                           hint=f"set gitops.path: {folder}" if folder else "remove gitops.path")
+                           f"fleetgen.yaml is {where}, but {said}: the GitOps agent {consequence}", hint=hint)
 
 
 RULE = GitopsRepoPathRule()
