@@ -47,12 +47,13 @@ def commit(ctx: click.Context, *, message: str | None, allow_delete: tuple[str, 
         error("the commit message is blank; give one with -m, or leave -m out for a summary of the plan")
         return ExitCode.USAGE
 
-    outcome = commit_fleet(repo_root(ctx), message=message, allow_delete=allow_delete,
+    root = repo_root(ctx)
+    outcome = commit_fleet(root, message=message, allow_delete=allow_delete,
                            schema_locations=schema_locations)
     if outcome.refused:
         plan = outcome.plan
         if plan is not None and (plan.result.has_errors or not plan.valid):
-            write_report(plan.result, "auto", sys.stdout)
+            write_report(plan.result, "auto", sys.stdout, root=root)
             sys.stdout.flush()
         for path in outcome.stale:
             click.echo(f"  stale: {path}", err=True)

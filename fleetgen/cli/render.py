@@ -22,12 +22,12 @@ if TYPE_CHECKING:
     from fleetgen.findings import CheckResult
 
 
-def _print_report(result: CheckResult) -> None:
+def _print_report(result: CheckResult, root: Path) -> None:
     """Findings to stdout through `fleetgen.report` (format `auto`), flushed before the summary."""
     from fleetgen.report import write_report
 
     buffer = io.StringIO()
-    write_report(result, "auto", buffer)
+    write_report(result, "auto", buffer, root=root)
     click.echo(buffer.getvalue(), nl=False)
 
 
@@ -79,7 +79,7 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
         if summary is not None and tree_matches(root / summary.output_dir, summary.files):
             # a clean run already rendered these inputs, and the output holds exactly its bytes
             if summary.result.count(Severity.WARNING):
-                _print_report(summary.result)
+                _print_report(summary.result, root)
             if check:
                 click.echo(f"{summary.output_dir}/ is up to date")
             else:
@@ -92,11 +92,11 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
     outcome = run_pipeline(root, schema_locations=schema_locations, cache=not no_cache, inputs=inputs)
     result = outcome.result
     if result.has_errors or outcome.rendered is None:
-        _print_report(result)
+        _print_report(result, root)
         click.echo(f"{outcome.fleet.config.output_dir}/ not written: fix the errors above", err=True)
         return ExitCode.INVALID
     if result.count(Severity.WARNING):
-        _print_report(result)
+        _print_report(result, root)
 
     out_name = outcome.fleet.config.output_dir
     out_dir = outcome.fleet.output_dir

@@ -58,7 +58,7 @@ def scale(ctx: click.Context, *, cluster: str, pool: str | None, replicas: int |
     if any(f.severity is Severity.ERROR for f in findings):
         result = CheckResult()
         result.extend(findings)
-        write_report(result, "auto", sys.stdout)
+        write_report(result, "auto", sys.stdout, root=root)
         sys.stdout.flush()
         click.echo("nothing scaled: fix the spec errors above first", err=True)
         return ExitCode.INVALID
@@ -76,7 +76,7 @@ def scale(ctx: click.Context, *, cluster: str, pool: str | None, replicas: int |
         outcome = run_pipeline(root, schema_locations=schema_locations)
         if outcome.result.has_errors or outcome.rendered is None:
             edit.restore()
-            write_report(outcome.result, "auto", sys.stdout)
+            write_report(outcome.result, "auto", sys.stdout, root=root)
             sys.stdout.flush()
             click.echo(f"nothing scaled: {edit.rel} restored; fix the errors above", err=True)
             return ExitCode.INVALID
@@ -85,7 +85,7 @@ def scale(ctx: click.Context, *, cluster: str, pool: str | None, replicas: int |
         edit.restore()
         raise
     if outcome.result.count(Severity.WARNING):
-        write_report(outcome.result, "auto", sys.stdout)
+        write_report(outcome.result, "auto", sys.stdout, root=root)
         sys.stdout.flush()
     click.echo(edit.describe())
     click.echo(f"rendered {outcome.fleet.config.output_dir}/: {report.written} file(s) written, "

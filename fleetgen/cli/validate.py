@@ -60,11 +60,11 @@ def validate(ctx: click.Context, *, fmt: str, fail_on: str, base_ref: str | None
         return _validate(repo_root(ctx), fmt=fmt, fail_on=Severity(fail_on), base_ref=base_ref,
                          schema_locations=schema_locations, no_cache=no_cache, verbose=verbose)
     except ConfigError as err:
-        _report_config_error(err, fmt)
+        _report_config_error(err, fmt, repo_root(ctx))
         raise
 
 
-def _report_config_error(err: ConfigError, fmt: str) -> None:
+def _report_config_error(err: ConfigError, fmt: str, root: Path) -> None:
     """In a machine format (json, sarif, github), also write a report holding a configuration error's
     positioned problems, so `validate --format sarif > x.sarif` or a CI annotation still shows
     them; the error itself goes to stderr (exit 2) as for every command."""
@@ -74,7 +74,7 @@ def _report_config_error(err: ConfigError, fmt: str) -> None:
     if not err.findings or resolve_format(fmt) == "text":
         return
     buffer = io.StringIO()
-    write_report(CheckResult(list(err.findings)), fmt, buffer)
+    write_report(CheckResult(list(err.findings)), fmt, buffer, root=root)
     click.echo(buffer.getvalue(), nl=False)
 
 
@@ -103,6 +103,6 @@ def _validate(root: Path, *, fmt: str, fail_on: Severity, base_ref: str | None, 
             result.extend(committed_base_findings(root, base_ref, outcome))
             result.extend(edited_output_findings(root, base_ref, outcome, schema_locations))
     buffer = io.StringIO()
-    write_report(result, fmt, buffer, verbose=verbose)
+    write_report(result, fmt, buffer, verbose=verbose, root=root)
     click.echo(buffer.getvalue(), nl=False)
     return ExitCode.INVALID if result.fails(fail_on) else ExitCode.OK

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TextIO
 
 from fleetgen.findings import CheckResult, Severity
@@ -26,8 +27,13 @@ def resolve_format(name: str) -> str:
     return name
 
 
-def write_report(result: CheckResult, fmt: str, stream: TextIO, *, verbose: bool = False) -> None:
+def write_report(result: CheckResult, fmt: str, stream: TextIO, *, verbose: bool = False,
+                 root: Path | None = None) -> None:
     """Write `result` to `stream` in format `fmt` (one of FORMATS or `auto`).
+
+    Findings name files relative to the fleet's root (`root`). GitHub annotations and SARIF results
+    name them relative to the git repository's top level, where GitHub and code scanning look for
+    them: a fleet in folder `platform/fleet` of its repository reports `platform/fleet/clusters/x.yaml`.
 
     Info findings (e.g. "this object kind was not schema-checked") are written only when
     `verbose`, in every format: a clean fleet gives no GitHub notice or SARIF note on each pull
@@ -51,10 +57,16 @@ def write_report(result: CheckResult, fmt: str, stream: TextIO, *, verbose: bool
     elif fmt == "github":
         from fleetgen.report.github import write_github
 
-        write_github(result, stream)
+        write_github(result, stream, folder=_git_folder(root))
     elif fmt == "sarif":
         from fleetgen.report.sarif import write_sarif
 
-        write_sarif(result, stream)
+        write_sarif(result, stream, folder=_git_folder(root))
     else:
         raise ValueError(f"unknown report format {fmt!r}")
+
+
+def _git_folder(root: Path | None) -> str:
+    from fleetgen.spec.discover import git_folder
+
+    return (git_folder(root) or "") if root is not None else ""

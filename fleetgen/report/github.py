@@ -23,12 +23,14 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def write_github(result: CheckResult, stream: TextIO) -> None:
-    """Write one `::error`/`::warning`/`::notice` line per finding inside `::group::<file>`."""
+def write_github(result: CheckResult, stream: TextIO, *, folder: str = "") -> None:
+    """Write one `::error`/`::warning`/`::notice` line per finding inside `::group::<file>`; file
+    names are prefixed with `folder`, the fleet's folder in its git repository."""
     for file, group in groupby(result.sorted(), key=lambda f: f.position.file):
+        file = f"{folder}/{file}" if folder and file else file
         stream.write(f"::group::{_escape_data(file)}\n")  # (a file name is data too: no line break may end the command)
         for f in group:
-            props = [f"file={_escape_property(f.position.file)}"]
+            props = [f"file={_escape_property(file)}"]
             if f.position.line:
                 props.append(f"line={f.position.line}")
             if f.position.col:

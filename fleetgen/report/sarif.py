@@ -50,8 +50,9 @@ def _rules() -> dict[str, str]:
     return dict(sorted(rules.items()))
 
 
-def sarif_dict(result: CheckResult) -> dict[str, Any]:
-    """The SARIF log as a dict."""
+def sarif_dict(result: CheckResult, *, folder: str = "") -> dict[str, Any]:
+    """The SARIF log as a dict; artifact URIs are relative to the git repository's top level
+    (`folder` is the fleet's folder in it, "" at the top level)."""
     rules = _rules()
     for f in result.findings:
         rules.setdefault(f.rule_id, f.rule_id)
@@ -64,7 +65,8 @@ def sarif_dict(result: CheckResult) -> dict[str, Any]:
         if f.position.col:
             region["startColumn"] = f.position.col
         # a relative URI reference: a space or `#` in a file name must be percent-encoded (RFC 3986)
-        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(f.position.file, safe="/"), "uriBaseId": "SRCROOT"}}
+        file = f"{folder}/{f.position.file}" if folder and f.position.file else f.position.file
+        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(file, safe="/"), "uriBaseId": "SRCROOT"}}
         if region:
             loc["region"] = region
         results.append({
@@ -87,13 +89,13 @@ def sarif_dict(result: CheckResult) -> dict[str, Any]:
             # fleetgen counts columns in characters (code points, as the YAML parser does); SARIF
             # consumers otherwise assume UTF-16 code units (SARIF 2.1.0 §3.14.17 `columnKind`)
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the fleet repository root"}}},
+            "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the top level of the git repository holding the fleet"}}},
             "results": results,
         }],
     }
 
 
-def write_sarif(result: CheckResult, stream: TextIO) -> None:
-    """Write the SARIF log as indented JSON."""
-    json.dump(sarif_dict(result), stream, indent=2)
+def write_sarif(result: CheckResult, stream: TextIO, *, folder: str = "") -> None:
+    """Write the SARIF log as indented JSON (`folder`: see `sarif_dict`)."""
+    json.dump(sarif_dict(result, folder=folder), stream, indent=2)
     stream.write("\n")

@@ -164,3 +164,16 @@ def test_gitops_path_that_names_no_folder_is_refused(fleet_repo: Path, cli: Cli,
     result = cli("--repo", str(fleet_repo), "validate")
     assert result.exit_code == 2, result.stdout + result.stderr
     assert "fleetgen.yaml:" in result.stdout + result.stderr and why in result.stdout + result.stderr
+
+
+def test_github_and_sarif_name_files_from_the_git_root(monorepo: Path, cli: Cli) -> None:
+    """GitHub annotations and code scanning resolve file names against the checkout (the git root),
+    not the fleet's folder; text and json keep fleet-relative names."""
+    fleet = monorepo / "platform/fleet"
+    github = cli("--repo", str(fleet), "validate", "--format", "github").stdout
+    assert "::error file=platform/fleet/fleetgen.yaml,line=4," in github
+    sarif = json.loads(cli("--repo", str(fleet), "validate", "--format", "sarif").stdout)
+    [result] = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "platform/fleet/fleetgen.yaml"
+    text = cli("--repo", str(fleet), "validate").stdout
+    assert text.startswith("fleetgen.yaml:4:")
