@@ -119,11 +119,13 @@ class CapmoxClusterRule:
     def _ipam_pool(self, ctx: PolicyContext, file: OutputFile, obj: RenderedObject, config: str, family: int,
                    intervals: list[IPInterval | None]) -> Iterator[Finding]:
         """The in-cluster IPAM webhook's checks of the pool CAPMOX creates from one IP config."""
+        mixed = any(iv is not None and iv.version == family for iv in intervals)
         for i, interval in enumerate(intervals):
             if interval is not None and interval.version != family:
+                why = ("provided addresses are of mixed IP families" if mixed
+                       else f"{config} takes IPv{family} addresses only")
                 yield object_finding(self, ctx, file, obj, f"/spec/{config}/addresses/{i}",
-                                     f"{interval} is IPv{interval.version} in {config}; provided addresses are of "
-                                     "mixed IP families")
+                                     f"{interval} is IPv{interval.version} in {config}; {why}")
         gateway = get(obj.manifest, f"/spec/{config}/gateway")
         gateway_ip = parse_ip(gateway) if isinstance(gateway, str) else None
         if gateway_ip is not None and gateway_ip.version != family:

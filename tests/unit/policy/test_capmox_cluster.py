@@ -37,3 +37,11 @@ def test_capmox_cluster_ipv6_config_alone_is_enough() -> None:
     spec = ("  controlPlaneEndpoint: {host: 'fd00::9', port: 6443}\n"
             "  ipv6Config: {addresses: ['fd00::10-fd00::20'], prefix: 64, gateway: 'fd00::1'}\n")
     assert messages(pxc(spec)) == []
+
+
+def test_capmox_cluster_ipv4_config_of_ipv6_addresses_is_not_called_mixed() -> None:
+    spec = ("  controlPlaneEndpoint: {host: 10.0.0.9, port: 6443}\n"
+            "  ipv4Config: {addresses: ['fd00::10-fd00::20'], prefix: 24, gateway: 10.0.0.1}\n")
+    assert messages(pxc(spec)) == ["fd00::10-fd00::20 is IPv6 in ipv4Config; ipv4Config takes IPv4 addresses only"]
+    spec = spec.replace("['fd00::10-fd00::20']", "[10.0.0.10-10.0.0.20, 'fd00::10-fd00::20']")
+    assert messages(pxc(spec)) == ["fd00::10-fd00::20 is IPv6 in ipv4Config; provided addresses are of mixed IP families"]
