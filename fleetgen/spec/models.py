@@ -28,9 +28,8 @@ API_VERSION = "fleetgen.dev/v1alpha1"
 _RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: `vX.Y.Z[-pre][+build]` as semver 2.0 has it: no empty pre-release or build identifiers, no
 #: leading zeros in numeric ones. Stricter than the webhooks' `KubeSemver` pattern
-#: (`fleetgen.policy.kversion.KUBE_SEMVER`) on purpose: CAPI's controllers compare versions with
-#: blang/semver, which refuses what this refuses, so such a version would pass admission and then
-#: stall the rollout.
+#: (`fleetgen.policy.kversion.KUBE_SEMVER`) on purpose: a spec's version should be one every
+#: semver parser reads (CAPI's util/version builds on blang/semver), not only one admission lets by.
 _SEMVER_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
 _K8S_VERSION = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
                           rf"(-{_SEMVER_PRE_ID}(?:\.{_SEMVER_PRE_ID})*)?(\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
