@@ -2,7 +2,8 @@
 
 Owns: the repository layout of the inputs and how it is walked, and where the fleet is in its git
 repository (`git_folder`). Light on purpose (no YAML, no models): the cache looks up a whole run
-by the files found here before anything is parsed. Must not read file contents.
+by the files found here before anything is parsed. Must not read input file contents (git's own
+small files excepted: a `.git` pointer file, `commondir`, the repository config for its remotes).
 """
 
 from __future__ import annotations
@@ -133,7 +134,3 @@ def git_placement_key(root: Path) -> str | None:
     except OSError:
         config = b""
     return f"{placement.folder}\n{hashlib.sha256(config).hexdigest()}"
-    for parent in (root, *root.parents):
-        if (parent / ".git").exists():
-            return root.relative_to(parent).as_posix() if parent != root else ""
-    return None
