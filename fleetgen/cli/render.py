@@ -93,7 +93,8 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
     result = outcome.result
     if result.has_errors or outcome.rendered is None:
         _print_report(result, root)
-        click.echo(f"{outcome.fleet.config.output_dir}/ not written: fix the errors above", err=True)
+        what = "not checked" if check else "not written"
+        click.echo(f"{outcome.fleet.config.output_dir}/ {what}: fix the errors above", err=True)
         return ExitCode.INVALID
     if result.count(Severity.WARNING):
         _print_report(result, root)
@@ -114,5 +115,7 @@ def render(ctx: click.Context, *, check: bool, allow_delete: tuple[str, ...],
     report = write_tree(out_dir, rendered, allow_delete=frozenset(allow_delete))
     fleet = outcome.fleet
     click.echo(f"rendered {_plural(len(fleet.clusters), 'cluster')}, {_plural(len(fleet.addons), 'addon')}: "
-               f"{_plural(report.written, 'file')} written, {report.unchanged} unchanged, {len(report.removed)} removed")
+               f"{_plural(report.written, 'file')} written, {report.unchanged} unchanged, {len(report.removed)} removed"
+               + (f", {_plural(len(report.leftovers), 'leftover file')} of an interrupted render deleted"
+                  if report.leftovers else ""))
     return ExitCode.OK

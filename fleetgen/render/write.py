@@ -87,12 +87,15 @@ class WriteReport:
         changed: paths rewritten because their bytes changed, sorted.
         removed: stale paths deleted, sorted.
         unchanged: number of files left alone because their bytes were equal.
+        leftovers: temporary or backup files of a killed earlier write that were deleted, sorted
+            (posix paths relative to the output directory, as `diff_tree` lists them).
     """
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: int
+    leftovers: tuple[str, ...] = ()
 
     @property
     def written(self) -> int:
@@ -260,14 +263,20 @@ def refused_deletions(out_dir: Path, result: RenderResult, allow_delete: Iterabl
                   if name not in allowed and f"{ns}/{name}" not in allowed)
 
 
-def _cleanup_leftovers(out_dir: Path) -> None:
-    """Remove temporary and backup files a crashed earlier run may have left behind."""
-    for dirpath, dirnames, filenames in os.walk(out_dir):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if _is_leftover(name):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(dirpath, name))
+def _cleanup_leftovers(out_dir: Path, leftovers: Iterable[str]) -> tuple[str, ...]:
+    """Remove the temporary and backup files a killed earlier run left behind (`_walk`'s posix
+    paths relative to `out_dir`), then the owned directories that held only them.
+
+    Returns:
+        The paths removed, in the order given; one that could not be removed is left out.
+    """
+    gone: list[str] = []
+    for rel in leftovers:
+        with contextlib.suppress(OSError):
+            os.unlink(out_dir.joinpath(*PurePosixPath(rel).parts))
+            gone.append(rel)
+    _remove_empty_dirs(out_dir, (out_dir.joinpath(*PurePosixPath(rel).parts).parent for rel in gone))
+    return tuple(gone)
 
 
 def _make_dirs(path: Path, created: list[Path], known: set[Path]) -> None:
@@ -412,9 +421,8 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
         raise ClusterDeletionRefused(refused, out_dir)
     for staging in _staging_dirs(out_dir):
         shutil.rmtree(staging, ignore_errors=True)
-    if out_dir.is_dir():
-        _cleanup_leftovers(out_dir)
-    existing = scan_tree(out_dir)
+    existing, leftovers = _walk(out_dir)
+    swept = _cleanup_leftovers(out_dir, leftovers)
     wanted = result.by_path()
     added: list[str] = []
     changed: list[str] = []
@@ -429,7 +437,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
             unchanged += 1
     removed = sorted(p for p in existing if p not in wanted)
     if not (added or changed or removed):
-        return WriteReport((), (), (), unchanged)
+        return WriteReport((), (), (), unchanged, swept)
     if not out_dir.exists() and not out_dir.is_symlink():
         _write_new_tree(out_dir, result)
         return WriteReport(tuple(added), (), (), 0)
@@ -479,7 +487,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
         with contextlib.suppress(OSError):
             os.unlink(backup)
     _remove_empty_dirs(out_dir, (existing[p].parent for p in removed))
-    return WriteReport(tuple(added), tuple(changed), tuple(removed), unchanged)
+    return WriteReport(tuple(added), tuple(changed), tuple(removed), unchanged, swept)
 
 
 def _rollback(done: list[tuple[Path, Path | None]]) -> None:

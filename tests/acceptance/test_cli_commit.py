@@ -143,7 +143,9 @@ def test_commit_refuses_output_with_files_left_by_a_killed_render(rendered_repo:
     assert result.exit_code == 1
     assert "stale: fleet/clusters/clusters/kv-demo/.cluster.yaml.fleetgen-tmp-abc123" in result.stderr
     assert git(rendered_repo, "diff", "--cached", "--name-only") == ""
-    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    render = cli("--repo", str(rendered_repo), "render")
+    assert render.exit_code == 0
+    assert render.stdout.splitlines()[-1].endswith(" 0 removed, 1 leftover file of an interrupted render deleted")
     assert not leftover.exists()
     assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 0
 

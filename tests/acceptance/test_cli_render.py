@@ -97,6 +97,9 @@ def test_render_invalid_spec_prints_findings_and_writes_nothing(fleet_repo: Path
     assert "clusters/kubevirt/kv-demo.yaml:15:5: error [spec] spec.controlPlane.replicas: input should be greater than or equal to 1, got 0" in result.stdout
     assert "fleet/ not written" in result.stderr
     assert not (fleet_repo / "fleet").exists()
+    check = cli("--repo", str(fleet_repo), "render", "--check")
+    assert check.exit_code == 1
+    assert "fleet/ not checked: fix the errors above" in check.stderr and "not written" not in check.stderr
 
 
 def test_render_refuses_an_addon_shipping_a_secret(fleet_repo: Path, cli) -> None:

@@ -210,8 +210,21 @@ def test_leftovers_of_a_crashed_run_are_stale_until_the_next_write_removes_them(
     (written / "gitops" / ".keep").write_text("")  # (another dot-file: neither output nor leftover)
     report = write_tree(written, result_of(TREE), allow_delete=NOTHING)  # (nothing else to write)
     assert report.written == 0
+    assert report.leftovers == (".namespaces.yaml.fleetgen-old-1", "gitops/.gitrepo.yaml.fleetgen-tmp-abc123")
     assert not leftover.exists() and not backup.exists()
     assert diff_tree(written, result_of(TREE)) == []
+
+
+def test_a_folder_that_held_only_leftovers_is_removed_with_them(written: Path) -> None:
+    """A killed write can leave a backup in a cluster's folder after its files went; removing the
+    backup must not leave the empty folder behind (git shows nothing, but `ls` and tools do)."""
+    lone = written / "clusters" / "gone" / "kv-old"
+    lone.mkdir(parents=True)
+    (lone / ".cluster.yaml.fleetgen-old-7").write_text("old\n")
+    report = write_tree(written, result_of(TREE), allow_delete=NOTHING)
+    assert report.leftovers == ("clusters/gone/kv-old/.cluster.yaml.fleetgen-old-7",)
+    assert not (written / "clusters" / "gone").exists()
+    assert "clusters/clusters/a" in dirs(written)  # (the folders that hold output stay)
 
 
 def test_diff_tree_reports_added_changed_removed(written: Path) -> None:
