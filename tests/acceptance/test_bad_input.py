@@ -866,6 +866,16 @@ def test_interval_longer_than_a_go_duration_is_a_configuration_error(repo: Path)
     assert run("validate", cwd=repo).exit_code == 0
 
 
+def test_interval_past_fleets_cel_bound_is_caught_at_its_line(repo: Path) -> None:
+    """Past 2562047h but within a Go duration: Fleet's GitRepo CEL rule refuses it (`duration(self)
+    <= duration('2562047h')`), reported at the spec line, not as a configuration error."""
+    edit(repo, CONFIG, "  branch: main", "  branch: main\n  interval: 2562047h1m")
+    result = run("validate", cwd=repo)
+    assert result.exit_code == 1
+    line = line_of(repo, CONFIG, "interval: 2562047h1m")
+    assert f"{CONFIG}:{line}:3: error [cel] spec.pollingInterval: must be a valid Go duration" in result.stdout
+
+
 @pytest.mark.parametrize("data", [b"", b"\x00\xff" * 10, "- fleet\n"], ids=["empty", "binary", "list"])
 def test_unreadable_fleetgen_yaml(repo: Path, data: str | bytes) -> None:
     write(repo, CONFIG, data)
