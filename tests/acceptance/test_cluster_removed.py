@@ -49,6 +49,9 @@ def test_new_proxmox_cluster_on_the_addresses_of_a_removed_kept_one_is_warned(re
     old = rendered_repo / "clusters/proxmox/pve-demo.yaml"
     (rendered_repo / "clusters/proxmox/pve-new.yaml").write_text(
         old.read_text().replace("  name: pve-demo\n", "  name: pve-new\n").replace("templateID: 100", "templateID: 101"))
+    (rendered_repo / "clusters/proxmox/pve-other.yaml").write_text(  # same addresses, other bridge: not held
+        old.read_text().replace("  name: pve-demo\n", "  name: pve-other\n").replace("templateID: 100", "templateID: 102")
+        .replace("bridge: vmbr0", "bridge: vmbr1"))
     old.unlink()
     assert cli("--repo", str(rendered_repo), "render", "--allow-delete", "pve-demo").exit_code == 0
     found = _validate(cli, rendered_repo, "-v")

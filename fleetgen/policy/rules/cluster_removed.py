@@ -39,17 +39,19 @@ Passing example (the same spec, only scaled)::
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
-from fleetgen.policy.ipnet import parse_interval, parse_ip
+from fleetgen.policy.ipnet import IPAddress, IPInterval, parse_interval, parse_ip
 from fleetgen.policy.objects import get, objects_of_kind
 
 if TYPE_CHECKING:
     from fleetgen.spec.load import LoadedCluster
+    from fleetgen.spec.models import ProxmoxSpec
 
 FLEET_GROUP = "fleet.cattle.io"
 
@@ -123,10 +125,14 @@ class ClusterRemovedRule:
 
     def _addresses_still_held(self, ctx: PolicyContext, removed: list[LoadedCluster]) -> Iterator[Finding]:
         """A warning per node range or VIP of a working-tree Proxmox cluster that a removed, kept
-        cluster on the same bridge still holds."""
-        current = [(cluster, px, parse_ip(px.control_plane_endpoint.host),
-                    [(i, text, parse_interval(text)) for i, text in enumerate(px.ipv4.addresses)])
-                   for cluster in ctx.fleet.clusters if (px := cluster.spec.spec.proxmox) is not None]
+        cluster on the same bridge still holds. Costs removed x current clusters on the bridge: a
+        change removes few clusters."""
+        on_bridge: dict[str, list[tuple[LoadedCluster, ProxmoxSpec, IPAddress | None,
+                                        list[tuple[int, str, IPInterval | None]]]]] = defaultdict(list)
+        for cluster in ctx.fleet.clusters:
+            if (px := cluster.spec.spec.proxmox) is not None:
+                on_bridge[px.bridge].append((cluster, px, parse_ip(px.control_plane_endpoint.host),
+                                             [(i, text, parse_interval(text)) for i, text in enumerate(px.ipv4.addresses)]))
         for old in removed:
             held = old.spec.spec.proxmox
             if held is None:
@@ -137,9 +143,7 @@ class ClusterRemovedRule:
                     "(GitRepo keepResources)")
             hint = (f"delete the old cluster first (`kubectl delete cluster -n {old.namespace} {old.name}`), "
                     "or give this cluster addresses of its own")
-            for cluster, px, vip, entries in current:
-                if px.bridge != held.bridge:
-                    continue
+            for cluster, px, vip, entries in on_bridge.get(held.bridge, ()):
                 if vip is not None and (vip == old_vip or any(iv.contains(vip) for iv in old_ranges)):
                     what = "the control-plane endpoint" if vip == old_vip else "a node address"
                     yield spec_finding(self, cluster.source, "/spec/proxmox/controlPlaneEndpoint/host",
