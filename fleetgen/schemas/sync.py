@@ -249,6 +249,12 @@ def _dumps(schema: dict[str, Any]) -> bytes:
     return (json.dumps(schema, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
 
+def _raise_all(problems: Sequence[SchemaSyncError]) -> None:
+    """Raise one SchemaSyncError naming every problem, one line each (the first's `path`); none: return."""
+    if problems:
+        raise SchemaSyncError("\n".join(str(p) for p in problems), path=problems[0].path)
+
+
 def sync_schemas(
     sources: Sequence[UpstreamFile],
     dest: Path,
@@ -277,7 +283,8 @@ def sync_schemas(
 
     Raises:
         SchemaSyncError: a file is missing from the mirror or cannot be downloaded, its sha256
-            differs from the pinned one (the message names the file, expected and actual), it is
+            differs from the pinned one (the message names the file, expected and actual; every
+            missing file of a mirror, and every mismatch, one per line), it is
             not UTF-8 YAML with at least one CRD, a served version cannot be converted, two sources
             produce the same schema file with different content, or `dest` cannot be written. In
             every case `dest` is left as it was.
@@ -295,21 +302,29 @@ def sync_schemas(
             raws = [future.result() for future in futures]
         finally:  # on the first failure, do not wait for (or retry) the rest
             pool.shutdown(wait=True, cancel_futures=True)
-    else:
-        raws = [_fetch(f, mirror, timeout_s, attempts, url_template) for f in sources]
+    else:  # a local read is cheap: read every file, so each missing or unreadable one is named
+        raws, problems = [], []
+        for f in sources:
+            try:
+                raws.append(_fetch(f, mirror, timeout_s, attempts, url_template))
+            except SchemaSyncError as err:
+                problems.append(err)
+        _raise_all(problems)
 
     files: dict[str, bytes] = {}  # relpath -> content
     owner: dict[str, str] = {}  # relpath -> source key
     entries: dict[str, dict[str, Any]] = {}
     per_bundle: dict[tuple[str, str, str], list[int]] = {}
+    mismatches = []
     for f, raw in zip(sources, raws, strict=True):  # verify everything before converting anything
         actual = hashlib.sha256(raw).hexdigest()
         if actual != f.sha256:
-            raise SchemaSyncError(
+            mismatches.append(SchemaSyncError(
                 f"{f.key}: sha256 mismatch: expected {f.sha256}, got {actual}; the upstream file changed "
                 "or the mirror is corrupt (update schemas/sources.yaml only after reviewing the change)",
                 path=f.key,
-            )
+            ))
+    _raise_all(mismatches)
     for f, raw in zip(sources, raws, strict=True):
         counts = per_bundle.setdefault(f.bundle, [0, 0])
         counts[0] += 1

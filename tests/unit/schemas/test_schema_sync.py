@@ -140,6 +140,18 @@ def test_sync_missing_mirror_file_raises_naming_file(upstream: Path, tmp_path: P
     assert not (tmp_path / "schemas" / "cluster.x-k8s.io").exists()
 
 
+def test_sync_incomplete_mirror_names_every_missing_file(upstream: Path, tmp_path: Path) -> None:
+    """A mirror missing several pinned files is fixed in one go: each is named, one per line."""
+    missing = [UpstreamFile("kubernetes-sigs", "cluster-api", "v1.12.11", f"config/crd/bases/{name}.yaml", "0" * 64)
+               for name in ("nope", "gone")]
+    with pytest.raises(SchemaSyncError) as err:
+        sync_schemas((missing[0], CAPI_CLUSTERS, missing[1]), tmp_path / "schemas", mirror=upstream, core=NO_CORE)
+    lines = str(err.value).splitlines()
+    assert [line.split(":")[0] for line in lines] == [m.key for m in missing]
+    assert all("not in the mirror" in line for line in lines)
+    assert err.value.path == missing[0].key
+
+
 def test_sync_helm_template_action_raises(tmp_path: Path) -> None:
     body = b"{{- if .Values.crds }}\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n{{- end }}\n"
     f = UpstreamFile(
