@@ -7,10 +7,10 @@ JSON shape (version 1; keys are snake_case; keys may be added, never removed or 
 
     {"version": 1,
      "base": {"ref": "HEAD", "commit": "<sha>" | null, "source": "committed" | "rendered" | "empty"},
-     "valid": true,
+     "valid": true,      # the working tree's specs load and render (false: no plan; see "findings")
      "summary": {"text": "...", "clusters_changed": 2, "clusters": {"create": 0, ...},
                  "objects": {"create": 2, ...}, "machines_replaced": 3, "forbidden": 0,
-                 "deleted_clusters": []},
+                 "deleted_clusters": [], "errors": 0, "warnings": 0},   # findings by severity
      "clusters": [{"name", "namespace", "action", "changes": [...], "objects": [...]}],
      "fleet_wide": {"action", "changes", "objects"} | null,
      "notes": [...], "findings": [... as in `fleetgen validate --format json` ...]}
