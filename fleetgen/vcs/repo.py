@@ -263,12 +263,16 @@ class FleetRepo:
     # -- writing ---------------------------------------------------------------------------
 
     def _known_paths(self, rels: Sequence[str]) -> list[str]:
-        """The git-root-relative paths among `rels` that exist on disk or in the index."""
+        """Literal pathspecs (`:(literal)<git-root-relative path>`, so a folder named `team[1]`
+        never matches `team1`) of the paths among `rels` that exist on disk, in the index or in
+        HEAD (a folder deleted and staged as deleted is still to be committed)."""
         out = []
         for rel in rels:
             path = self.git_path(rel)
-            if (self.git_root / path).exists() or self._repo.git.ls_files("--", path):
-                out.append(path)
+            spec = f":(literal){path}"
+            if ((self.git_root / path).exists() or self._repo.git.ls_files("--", spec)
+                    or (self._repo.head.is_valid() and self._repo.git.ls_tree("--name-only", "HEAD", "--", path))):
+                out.append(spec)
         return out
 
     def untracked(self, rels: Sequence[str]) -> list[str]:

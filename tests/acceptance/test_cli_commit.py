@@ -223,3 +223,44 @@ def test_commit_with_a_blank_message_is_a_usage_error_and_stages_nothing(rendere
     assert "fleetgen: error: the commit message is blank" in result.stderr
     assert git(rendered_repo, "rev-parse", "HEAD") == head
     assert git(rendered_repo, "diff", "--cached", "--name-only") == ""
+
+
+def test_commit_of_a_deleted_addons_folder_leaves_nothing_behind(rendered_repo: Path, cli: Cli) -> None:
+    """Deleting every addon (the whole crs/ folder) commits the folder's removal with its output's:
+    a clean clone of HEAD renders what HEAD holds (regression: crs/ stayed staged, out of the commit)."""
+    import shutil
+
+    for spec in (rendered_repo / "clusters").rglob("*.yaml"):
+        spec.write_text(spec.read_text().replace("    cni: calico\n", ""))
+    shutil.rmtree(rendered_repo / "crs")
+    assert cli("--repo", str(rendered_repo), "render").exit_code == 0
+    result = cli("--repo", str(rendered_repo), "commit", "-m", "drop the addons")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert git(rendered_repo, "status", "--porcelain") == ""
+    assert git(rendered_repo, "ls-tree", "--name-only", "HEAD", "--", "crs") == ""
+
+
+def test_commit_stages_nothing_of_a_sibling_folder_a_glob_would_match(fleet_repo: Path, tmp_path: Path,
+                                                                     cli: Cli) -> None:
+    """A fleet in `team[1]/` beside `team1/`: git pathspecs are literal, so the commit holds only
+    the fleet's own files."""
+    import shutil
+
+    top = tmp_path / "mono"
+    for folder in ("team[1]", "team1"):
+        shutil.copytree(fleet_repo, top / folder, ignore=shutil.ignore_patterns(".git"))
+    git(top, "init", "-q", "-b", "main")
+    git(top, "remote", "add", "origin", "https://git.example.com/other/mono.git")  # (gitops-repo-path: a warning)
+    fleet = top / "team[1]"
+    render = cli("--repo", str(fleet), "render")
+    assert render.exit_code == 0
+    assert ("move the fleet to a folder gitops.path can name: 'team[1]' holds '['" in render.stdout
+            and "set gitops.path" not in render.stdout)
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "-m", "both")
+    (top / "team1/fleetgen.yaml").write_text((top / "team1/fleetgen.yaml").read_text() + "# the other team's edit\n")
+    (fleet / "fleetgen.yaml").write_text((fleet / "fleetgen.yaml").read_text() + "# ours\n")
+    result = cli("--repo", str(fleet), "commit", "-m", "ours")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert git(top, "show", "--name-only", "--format=", "HEAD").split() == ["team[1]/fleetgen.yaml"]
+    assert git(top, "status", "--porcelain") == " M team1/fleetgen.yaml\n"
