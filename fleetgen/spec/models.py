@@ -535,10 +535,15 @@ def _go_duration_fits(value: str) -> str:
 _REPO_FOLDER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\\*?\[\]]")
 
 
-def _repo_folder(value: str) -> str:
+def check_repo_folder(value: str) -> str:
     """`value` unchanged if it is a relative folder of a git repository as the agents read it: posix
     segments separated by `/`, none empty, `.` or `..`, no leading or trailing `/`; spaces, dots and
-    non-ASCII letters are fine (`.infra/fleet`, `Plattform Team/fleet`)."""
+    non-ASCII letters are fine (`.infra/fleet`, `Plattform Team/fleet`).
+
+    Raises:
+        ValueError: the folder cannot be named so (the message says why), e.g. `team[1]`: Fleet's
+            `paths` are Go `filepath.Match` globs.
+    """
     if not value:
         return value
     if value.startswith("/") or value.endswith("/"):
@@ -566,7 +571,7 @@ class GitOpsConfig(_Model):
     """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
     secret_ref: DnsSubdomain | None = None
     """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""
-    path: Annotated[str, AfterValidator(_repo_folder)] = ""
+    path: Annotated[str, AfterValidator(check_repo_folder)] = ""
     """The folder of the git repository that holds fleetgen.yaml, e.g. `platform/fleet` for a fleet
     in a monorepo ("" when it is the repository's top level). The agent reads the output at
     `<path>/<outputDir>`: Fleet's `paths` and Flux's `path` are relative to the git root."""

@@ -104,6 +104,7 @@ def test_fleet_in_a_repository_whose_remotes_are_not_gitops_repo_is_a_warning(mo
     fleet = monorepo / "platform/fleet"
     assert cli("--repo", str(fleet), "validate").exit_code == 1
     git(monorepo, "remote", "add", "origin", "https://git.example.com/platform/monorepo.git")
+    git(monorepo, "remote", "add", "typo", "https://[oops/org/repo")  # (not a URL: compared as text, no crash)
     result = cli("--repo", str(fleet), "validate", "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
     [finding] = json.loads(result.stdout)["findings"]

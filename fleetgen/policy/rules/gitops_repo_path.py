@@ -40,6 +40,7 @@ from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
 from fleetgen.spec.discover import git_placement
+from fleetgen.spec.models import check_repo_folder
 
 #: scp-like git URLs, `[user@]host:path` (git's own rule: no `/` before the first `:`).
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.*)$")
@@ -54,8 +55,11 @@ def repo_identity(url: str) -> str:
     if scp := _SCP_LIKE.match(url):
         host, path = scp["host"], scp["path"]
     else:
-        parts = urlsplit(url)
-        host, path = (parts.hostname or ""), (parts.path if parts.scheme else url)
+        try:
+            parts = urlsplit(url)
+            host, path = (parts.hostname or ""), (parts.path if parts.scheme else url)
+        except ValueError:  # (e.g. an unclosed `[` of an IPv6 host: the text is all we have)
+            host, path = "", url
     path = path.strip("/").removesuffix(".git").rstrip("/")
     return f"{host}/{path}".lower() if host else path
 
@@ -95,6 +99,10 @@ class GitopsRepoPathRule:
         where = f"in folder {folder!r} of its git repository" if folder else "at the top level of its git repository"
         consequence = f"would look for the output at {config.git_output_dir}/ and find nothing there"
         hint = f"set gitops.path: {folder}" if folder else "remove gitops.path"
+        try:
+            check_repo_folder(folder)
+        except ValueError as err:  # (gitops.path cannot name it: the agents read their paths as globs)
+            hint = f"move the fleet to a folder gitops.path can name: {err}"
         remotes = remote_urls(placement.config)
         if remotes and repo_identity(config.gitops.repo) not in {repo_identity(url) for url in remotes}:
             yield spec_finding(self, ctx.fleet.config_source, "/gitops/path",
