@@ -72,6 +72,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import itertools
 import posixpath
 import re
 from collections.abc import Iterator
@@ -178,28 +180,55 @@ _ANY_VALUE_PATTERN = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _
 
 #: Base64 of `-----BEGIN` at each of the three byte offsets from a 3-byte group boundary (the
 #: encoding of whole groups does not depend on what follows), with the dashes each leaves out of
-#: its whole groups; then the rest of the base64 run, which may be wrapped over lines. Values such
-#: as a kubeconfig's `client-key-data` and a ConfigMap's `binaryData` start at a boundary; a key
-#: after a leading newline or a bag-attributes header (`openssl pkcs12 -nodes`) does not.
+#: its whole groups; then the rest of the base64 run. Values such as a kubeconfig's
+#: `client-key-data` and a ConfigMap's `binaryData` start at a boundary; a key after a leading
+#: newline or a bag-attributes header (`openssl pkcs12 -nodes`) does not. Matched on the text
+#: without whitespace, so a run wrapped over lines (`base64` wraps at 76 columns) is found wherever
+#: the line breaks fall, also inside the marker.
 _BASE64_BEGIN = {"LS0tLS1CRUdJT": "", "LS0tQkVHSU4": "--", "LS0tLUJFR0lO": "-"}
-_BASE64_PEM = re.compile(f"(?:{'|'.join(_BASE64_BEGIN)})[A-Za-z0-9+/\r\n]*={{0,2}}")
+_BASE64_PEM = re.compile(f"(?:{'|'.join(_BASE64_BEGIN)})[A-Za-z0-9+/]*")
+_WHITESPACE = re.compile(r"\s+")
+_SPLIT_LS0T = re.compile(r"L\s*S\s*0\s*t")
+#: Base64 characters decoded per run: 96 bytes hold any PEM private-key header line, and decoding
+#: only them leaves out whatever the run runs into (`...Q==`, or the next line's `DEBUG` once the
+#: line break is taken out).
+_HEADER_CHARS = 128
 
 
-def _base64_private_key(value: str) -> int | None:
-    """Where in `value` (0-based character offset) a base64-encoded PEM private-key block starts,
-    at any byte alignment; None if there is none."""
-    if "LS0t" not in value:
-        return None
-    for m in _BASE64_PEM.finditer(value):
-        run = "".join(m.group().split())
+def _base64_private_keys(value: str) -> Iterator[int]:
+    """Where in `value` (0-based character offsets, ascending) base64-encoded PEM private-key
+    blocks start, at any byte alignment and however the base64 is wrapped over lines."""
+    if "LS0t" not in value and _SPLIT_LS0T.search(value) is None:
+        return  # (every marker starts `LS0t`, maybe split by whitespace)
+    compact = _WHITESPACE.sub("", value)
+    for m in _BASE64_PEM.finditer(compact):
+        run = m.group()
+        head = run[:min(len(run) // 4 * 4, _HEADER_CHARS)]
         try:
-            decoded = base64.b64decode(run + "=" * (-len(run) % 4)).decode("ascii", "replace")
-        except (binascii.Error, ValueError):
+            decoded = base64.b64decode(head).decode("ascii", "replace")
+        except (binascii.Error, ValueError):  # pragma: no cover - whole groups of the alphabet decode
             continue
         dashes = next(dashes for marker, dashes in _BASE64_BEGIN.items() if run.startswith(marker))
         if _PRIVATE_KEY.search(dashes + decoded):
-            return max(0, m.start() - 4) if dashes else m.start()  # the group holding the first dashes
-    return None
+            start = max(0, m.start() - 4) if dashes else m.start()  # the group holding the first dashes
+            yield _original_offset(value, start)
+
+
+def _original_offset(value: str, compact_offset: int) -> int:
+    """The offset in `value` of the character at `compact_offset` of `value` without whitespace."""
+    seen = 0
+    for chunk in re.finditer(r"\S+", value):
+        size = chunk.end() - chunk.start()
+        if seen + size > compact_offset:
+            return chunk.start() + compact_offset - seen
+        seen += size
+    return len(value)  # pragma: no cover - the offset is inside the compact text
+
+
+def _base64_private_key(value: str) -> int | None:
+    """Where in `value` (0-based character offset) the first base64-encoded PEM private-key block
+    starts (`_base64_private_keys`); None if there is none."""
+    return next(_base64_private_keys(value), None)
 
 
 def _value_reason(value: str) -> str | None:
@@ -398,13 +427,16 @@ class NoInlineCredentialsRule:
 
     def _scan_text(self, path: str, content: bytes) -> Iterator[Finding]:
         text = content.decode("utf-8", errors="replace")
-        lines = text.splitlines()
+        lines = text.splitlines(keepends=True)
+        starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+        encoded: dict[int, int] = {}  # line number -> column offset of a base64 key's first group
+        for offset in _base64_private_keys(text):
+            lineno = bisect.bisect_right(starts, offset)
+            encoded.setdefault(lineno, offset - starts[lineno - 1])
         for lineno, line in enumerate(lines, start=1):
             hit = next(((m.start(), what) for pattern, what in _VALUE_PATTERNS if (m := pattern.search(line))), None)
-            if hit is None and "LS0t" in line:  # a wrapped base64 run: the key's header may end on the next line
-                start = _base64_private_key("\n".join(lines[lineno - 1:lineno + 1]))
-                if start is not None and start < len(line):
-                    hit = start, "a base64-encoded PEM private-key block"
+            if hit is None and lineno in encoded:
+                hit = encoded[lineno], "a base64-encoded PEM private-key block"
             if hit is not None:
                 yield Finding(self.id, self.severity, f"line {lineno}: looks like an inline credential ({hit[1]}); {_FIX}",
                               Position(path, lineno, hit[0] + 1))

@@ -89,6 +89,44 @@ def test_no_inline_credentials_base64_private_key_in_unparseable_payload_points_
     assert "a base64-encoded PEM private-key block" in finding.message and key not in finding.message
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    encoded = base64.b64encode(text.encode()).decode()
+    return [encoded[i:i + width] for i in range(0, len(encoded), width)]
+
+
+def test_no_inline_credentials_unpadded_base64_key_before_another_line_is_found() -> None:
+    """A key whose PEM is a multiple of 3 bytes has no `=` padding: the next line's word must not
+    hide it (regression: `\nDEBUG` was taken into the run, which then did not decode)."""
+    pem = PEM + "x" * (-len(PEM) % 3)
+    assert "=" not in base64.b64encode(pem.encode()).decode()
+    for after in ("DEBUG=1", "DEBUG2=1", "A"):
+        value = f"TLS_KEY_B64={base64.b64encode(pem.encode()).decode()}\n{after}\n"
+        assert [pointer for pointer, *_ in scan_data({"data": {"app.env": value}})] == ["/data/app.env"], after
+
+
+@pytest.mark.parametrize("width", [64, 76])
+def test_no_inline_credentials_wrapped_base64_key_found_wherever_the_lines_break(width: int) -> None:
+    """After 0 to 95 bytes of other text, wrapped at `width` columns: the line breaks may fall inside
+    the base64 of `-----BEGIN` (regression: 1 in 7 layouts was missed); certificates still pass."""
+    missed = [pre for pre in range(96)
+              if not list(scan_data({"data": {"k": "\n".join(_wrap("#" * pre + "\n" + PEM, width))}}))]
+    assert missed == []
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBMIIBMIIBMIIBMIIB\n-----END CERTIFICATE-----\n"
+    assert [pre for pre in range(96)
+            if list(scan_data({"data": {"k": "\n".join(_wrap("#" * pre + "\n" + cert, width))}}))] == []
+
+
+def test_no_inline_credentials_wrapped_base64_key_in_text_points_at_its_first_group(tmp_path: Path) -> None:
+    """In a payload that is not YAML, each key is reported at the line holding its first dashes,
+    however the marker is split (here 31 bytes in, so its base64 starts 40 characters in and ends
+    on the second line at width 48)."""
+    lines = _wrap("#" * 30 + "\n" + PEM, 48)
+    payload = "key: [unclosed\n" + "\n".join(lines) + "\n"
+    [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
+    assert str(finding.position) == "crs/extras/payload.yaml:2:41"
+    assert "a base64-encoded PEM private-key block" in finding.message
+
+
 def test_no_inline_credentials_non_yaml_payload_is_scanned_as_text(tmp_path: Path) -> None:
     payload = "key: [unclosed\n" + PEM
     [finding] = run_rules(_fleet_with_payload(tmp_path, payload), ["no-inline-credentials"])
