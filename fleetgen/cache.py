@@ -118,19 +118,19 @@ def code_fingerprint() -> str:
     import fleetgen
 
     h = hashlib.sha256()
-    h.update(f"fleetgen {fleetgen.__version__}\0format {FORMAT}\0{sys.version}\0".encode())
+    h.update(f"fleetgen {fleetgen.__version__}\0format {FORMAT}\0{sys.version}\0".encode("utf-8", "surrogateescape"))
     package = Path(fleetgen.__file__).parent
     for folder, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
         for name in sorted(files):
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
-                h.update(os.path.relpath(path, package).encode() + b"\0")
+                h.update(os.path.relpath(path, package).encode("utf-8", "surrogateescape") + b"\0")
                 with open(path, "rb") as fh:
                     h.update(fh.read())
                 h.update(b"\0")
     for name in _LIBRARIES:
-        h.update(_module_stamp(name).encode() + b"\0")
+        h.update(_module_stamp(name).encode("utf-8", "surrogateescape") + b"\0")
     return h.hexdigest()
 
 
@@ -143,7 +143,7 @@ def schemas_fingerprint(locations: Sequence[Path]) -> str:
     """
     h = hashlib.sha256()
     for location in locations:
-        h.update(str(location).encode() + b"\0")
+        h.update(str(location).encode("utf-8", "surrogateescape") + b"\0")
         try:
             h.update((location / "index.json").read_bytes())
         except OSError:
@@ -162,7 +162,7 @@ def schemas_fingerprint(locations: Sequence[Path]) -> str:
                     except OSError:
                         continue
                     stamps.append(f"{os.path.relpath(path, location)}:{st.st_size}:{st.st_mtime_ns}")
-        h.update("\n".join(sorted(stamps)).encode())
+        h.update("\n".join(sorted(stamps)).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
@@ -170,7 +170,7 @@ def content_key(*parts: bytes | str) -> str:
     """sha256 over `parts`, each length-prefixed (so no two different part lists collide); 64 hex digits."""
     h = hashlib.sha256()
     for part in parts:
-        raw = part.encode() if isinstance(part, str) else part
+        raw = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
         h.update(len(raw).to_bytes(8, "little"))
         h.update(raw)
     return h.hexdigest()

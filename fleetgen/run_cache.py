@@ -73,7 +73,7 @@ def addon_files_digest(root: Path, addon_dirs: Sequence[Path]) -> bytes | None:
                         data = fh.read()
                 except OSError:
                     return None
-                rel = os.path.relpath(path, root).encode()
+                rel = os.path.relpath(path, root).encode("utf-8", "surrogateescape")
                 h.update(len(rel).to_bytes(8, "little") + rel + len(data).to_bytes(8, "little"))
                 h.update(data)
     return h.digest()

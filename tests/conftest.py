@@ -127,7 +127,7 @@ def run_cli(*argv: str, cwd: Path | None = None) -> CliResult:
                 code = int(exc.code or 0)
             sys.stdout.flush()
             sys.stderr.flush()
-            out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+            out, err = (s.getvalue().decode("utf-8", "surrogateescape") for s in streams[:2])  # (as Python decodes file names)
     finally:
         os.chdir(old)
     return CliResult(code, out, err)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--traceback" in args
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed as its bytes
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
     # One command is one short process that builds a large, long-lived heap (specs, rendered
     # objects, cache entries) and little cyclic garbage: the cyclic collector would walk that heap
     # again and again (seconds for 10,000 clusters). Reference counting still frees everything else.

@@ -66,7 +66,7 @@ def sarif_dict(result: CheckResult, *, folder: str = "") -> dict[str, Any]:
             region["startColumn"] = f.position.col
         # a relative URI reference: a space or `#` in a file name must be percent-encoded (RFC 3986)
         file = f"{folder}/{f.position.file}" if folder and f.position.file else f.position.file
-        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(file, safe="/"), "uriBaseId": "SRCROOT"}}
+        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(file, safe="/", errors="surrogateescape"), "uriBaseId": "SRCROOT"}}
         if region:
             loc["region"] = region
         results.append({

@@ -4,6 +4,7 @@ root, so `gitops.path` names the folder and the rendered agent objects point at 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -178,3 +179,24 @@ def test_github_and_sarif_name_files_from_the_git_root(monorepo: Path, cli: Cli)
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "platform/fleet/fleetgen.yaml"
     text = cli("--repo", str(fleet), "validate").stdout
     assert text.startswith("fleetgen.yaml:4:")
+
+
+def test_names_that_are_not_utf8_are_validated_rendered_and_reported(fleet_repo: Path, tmp_path: Path,
+                                                                    cli: Cli) -> None:
+    """A spec file and a monorepo folder whose names are Latin-1 bytes (as old tools write them):
+    no crash in the cache keys or the SARIF URI (regression: exit 4, internal error)."""
+    top = tmp_path / "repo"
+    folder = os.fsdecode(b"caf\xe9")
+    shutil.copytree(fleet_repo, top / folder, ignore=shutil.ignore_patterns(".git"))
+    git(top, "init", "-q", "-b", "main")
+    fleet = top / folder
+    spec = fleet / "clusters/kubevirt/kv-demo.yaml"
+    spec.rename(spec.with_name(os.fsdecode(b"kv-d\xe9mo.yaml")))
+    result = cli("--repo", str(fleet), "validate", "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["gitops-repo-path"]
+    sarif = cli("--repo", str(fleet), "validate", "--format", "sarif")
+    assert sarif.exit_code == 1, sarif.stderr
+    [found] = json.loads(sarif.stdout)["runs"][0]["results"]
+    assert found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "caf%E9/fleetgen.yaml"
+    assert cli("--repo", str(fleet), "render", "--no-cache").exit_code == 1  # (the same finding, no crash)
