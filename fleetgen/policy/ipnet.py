@@ -126,10 +126,10 @@ def parse_interval(text: object) -> IPInterval | None:
 
 @lru_cache(maxsize=65536)
 def _parse_interval(text: str) -> IPInterval | None:
-    raw = text.strip()
+    raw = text  # (no stripping: CAPMOX's netipx.ParseIPRange and in-cluster IPAM refuse spaces too)
     try:
         if "-" in raw:
-            left, right = (ipaddress.ip_address(p.strip()) for p in raw.split("-", 1))
+            left, right = (ipaddress.ip_address(p) for p in raw.split("-", 1))
             if left.version != right.version or int(right) < int(left):
                 return None
             return IPInterval(left.version, int(left), int(right), raw)

@@ -185,9 +185,12 @@ def _ip(value: str) -> str:
 def _ip_range(value: str) -> str:
     """An IP, an `a-b` range or a CIDR, as CAPMOX/in-cluster IPAM accept them; a range's two ends
     are one family, in order."""
+    if re.search(r"\s", value):
+        raise ValueError(f"{_show(value)} holds spaces, which CAPMOX and in-cluster IPAM refuse "
+                         "(netipx.ParseIPRange); write e.g. 10.10.10.10-10.10.10.20")
     try:
         if "-" in value:
-            start, end = (ipaddress.ip_address(p.strip()) for p in value.split("-", 1))
+            start, end = (ipaddress.ip_address(p) for p in value.split("-", 1))
         elif "/" in value:
             ipaddress.ip_network(value, strict=False)
             return value

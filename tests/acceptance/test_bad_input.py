@@ -502,8 +502,11 @@ def test_bad_label_is_reported_at_its_own_line(repo: Path, rel: str, old: str, n
                                     "it starts; write 10.10.10.10-10.10.10.20"),
         ("10.10.10.10-fd00::1", "spec.proxmox.ipv4.addresses[0]: '10.10.10.10-fd00::1': the range mixes IPv4 and IPv6"),
         ("10.10.10.300", "spec.proxmox.ipv4.addresses[0]: '10.10.10.300' is not an IP address, an a-b range or a CIDR"),
+        ("'10.10.10.10 - 10.10.10.20'", "spec.proxmox.ipv4.addresses[0]: '10.10.10.10 - 10.10.10.20' holds spaces, "
+                                        "which CAPMOX and in-cluster IPAM refuse (netipx.ParseIPRange)"),
+        ("'10.10.10.10-10.10.10.20 '", "spec.proxmox.ipv4.addresses[0]: '10.10.10.10-10.10.10.20 ' holds spaces"),
     ],
-    ids=["reversed", "mixed-family", "not-an-address"],
+    ids=["reversed", "mixed-family", "not-an-address", "spaces-around-dash", "trailing-space"],
 )
 def test_bad_node_address_range_says_what_is_wrong(repo: Path, new: str, message: str) -> None:
     edit(repo, PVE, "addresses: [10.10.10.10-10.10.10.20]", f"addresses: [{new}]")
