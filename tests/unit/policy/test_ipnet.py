@@ -21,20 +21,21 @@ from fleetgen.policy.ipnet import (
 @pytest.mark.parametrize(("text", "first", "last", "version"), [
     ("10.0.0.5", "10.0.0.5", "10.0.0.5", 4),
     ("10.0.0.5-10.0.0.9", "10.0.0.5", "10.0.0.9", 4),
-    (" 10.0.0.5 - 10.0.0.9 ", "10.0.0.5", "10.0.0.9", 4),
     ("10.0.0.7/30", "10.0.0.4", "10.0.0.7", 4),
     ("2001:db8::1-2001:db8::ff", "2001:db8::1", "2001:db8::ff", 6),
     ("2001:db8::/126", "2001:db8::", "2001:db8::3", 6),
-], ids=["ip", "range", "range-spaces", "cidr-host-bits", "ipv6-range", "ipv6-cidr"])
+], ids=["ip", "range", "cidr-host-bits", "ipv6-range", "ipv6-cidr"])
 def test_parse_interval_valid_notations_give_inclusive_bounds(text: str, first: str, last: str, version: int) -> None:
     iv = parse_interval(text)
     assert iv is not None
     assert (iv.first, iv.last, iv.version) == (int(ipaddress.ip_address(first)), int(ipaddress.ip_address(last)), version)
-    assert str(iv) == text.strip()
+    assert str(iv) == text
 
 
-@pytest.mark.parametrize("text", ["10.0.0.9-10.0.0.5", "10.0.0.1-2001:db8::1", "10.0.0.0/33", "host", "", None, 5],
-                         ids=["reversed", "mixed", "bad-prefix", "name", "empty", "none", "int"])
+@pytest.mark.parametrize("text", ["10.0.0.9-10.0.0.5", "10.0.0.1-2001:db8::1", "10.0.0.0/33", "host", "", None, 5,
+                                  " 10.0.0.5 - 10.0.0.9 ", "10.0.0.5 "],
+                         ids=["reversed", "mixed", "bad-prefix", "name", "empty", "none", "int", "range-spaces",
+                              "trailing-space"])
 def test_parse_interval_invalid_notation_returns_none(text: object) -> None:
     assert parse_interval(text) is None
 
