@@ -31,6 +31,7 @@ RESERVED_RULES = {
     "configmap-size": "a rendered ConfigMap or Secret is over the 1 MiB limit",
     "last-applied-size": "an object is over the 262144-byte last-applied-configuration annotation limit of client-side apply",
     "fleet-bundle-size": "a Fleet bundle is over the size budget (700 KiB warning, 1 MiB error, compressed)",
+    "fleet-git-url": "the Fleet GitRepo URL must name a remote repository (a URL with a scheme, or git@host:path)",
     "flux-git-url": "the Flux GitRepository URL must be http(s):// or ssh:// (scp-style git@host:path is rejected)",
     "output-layout": "the output tree would contain a directory Fleet treats specially (templates/)",
     "output-edited": ("an output file differs from what the specs render and from the base ref (`validate --base`): "

@@ -18,10 +18,11 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from fleetgen.findings import Finding
+from fleetgen.findings import Finding, Severity
 from fleetgen.render.base import OutputFile, RenderedObject
 from fleetgen.render.gitops import NAME_PREFIX, is_autoscaled_machine_deployment, short_name
 from fleetgen.render.layout import (
@@ -40,6 +41,10 @@ from fleetgen.sourcemap import SourceMap
 from fleetgen.spec import models
 
 GITREPO_API_VERSION = "fleet.cattle.io/v1alpha1"
+RULE_GIT_URL = "fleet-git-url"
+#: A URL with a scheme (`https://`, `ssh://`, `git://`), or scp-style `[user@]host:path` (git's
+#: rule: no `/` before the first `:`). Anything else is a local path to git and go-git.
+_REMOTE_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://.+|(?:[^@/]+@)?[^:/]+:[^/].*)$")
 HELM_RELEASE_NAME_MAX = 53
 """Fleet bundle names double as Helm release names, which Helm caps at 53 characters."""
 
@@ -198,8 +203,30 @@ def render_agent_files(bundles: Sequence[Bundle], config: models.FleetConfig, co
         config_source: positions in fleetgen.yaml.
 
     Returns:
-        (files, findings); Fleet accepts any git URL form, so findings is empty.
+        (files, findings); findings: `fleet-git-url` (`check_git_url`).
     """
     files = [data_file(f"{b.dir}/{FLEET_BUNDLE_FILE}", bundle_options(b)) for b in bundles]
     files.append(objects_file(f"{GITOPS_DIR}/{GITREPO_FILE}", [render_gitrepo(config, config_source)]))
-    return files, []
+    return files, check_git_url(config, config_source)
+
+
+def check_git_url(config: models.FleetConfig, config_source: SourceMap) -> list[Finding]:
+    """Fleet clones `gitops.repo` in a pod on the management cluster: it must name a remote
+    repository, by a URL with a scheme or scp-style `git@host:path`.
+
+    Returns:
+        One `fleet-git-url` error at `gitops.repo` for a scheme-less `host/path` or a local path
+        (the GitRepo's schema takes any non-empty string; the clone fails at runtime), else [].
+
+    Source:
+        rancher/fleet v0.16.1 GitRepo `spec.repo` (`minLength: 1`, no pattern); git-clone(1) "GIT
+        URLS" (a URL without `scheme://` and without a `:` before the first `/` is a local path).
+    """
+    url = config.gitops.repo
+    if _REMOTE_URL.match(url):
+        return []
+    return [Finding(RULE_GIT_URL, Severity.ERROR,
+                    f"gitops.repo: {url!r} names no remote repository (git reads it as a local path, which "
+                    "Fleet's clone on the management cluster cannot find); write https://host/path, ssh://host/path "
+                    "or git@host:path",
+                    config_source.lookup("/gitops/repo"), pointer="/gitops/repo")]

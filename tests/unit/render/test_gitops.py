@@ -319,3 +319,19 @@ def test_flux_cluster_health_expression_requires_available_true() -> None:
     assert healthy([{"type": "Available", "status": "True"}])
     assert not healthy([{"type": "Available", "status": "False"}])
     assert not healthy([{"type": "InfrastructureReady", "status": "True"}])  # provisioning: no Available yet
+
+
+@pytest.mark.parametrize("url", ["git.example.com/platform/fleet.git", "/srv/git/fleet.git", "fleet"])
+def test_fleet_url_naming_no_remote_repository_is_an_error_finding(tmp_path: Path, url: str) -> None:
+    """Fleet's GitRepo schema takes any string, but git reads these as local paths: the clone on
+    the management cluster fails, so the PR must."""
+    result = render(example_fleet(tmp_path / "f", agent="fleet", repo=url))
+    assert [(f.rule_id, f.severity.value, str(f.position), f.pointer) for f in result.findings] == [
+        ("fleet-git-url", "error", "fleetgen.yaml:6:3", "/gitops/repo")]
+    assert "names no remote repository" in result.findings[0].message
+
+
+@pytest.mark.parametrize("url", ["https://git.example.com/platform/fleet.git", "ssh://git@git.example.com/p/f.git",
+                                 "git@github.com:org/fleet.git", "github.com:org/fleet.git", "git://host/f.git"])
+def test_fleet_accepts_every_remote_url_form(tmp_path: Path, url: str) -> None:
+    assert render(example_fleet(tmp_path / "f", agent="fleet", repo=url)).findings == ()
