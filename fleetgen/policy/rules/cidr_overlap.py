@@ -10,7 +10,8 @@ itself (dual-stack lists hold one IPv4 and one IPv6 block).
 When `clusterNetwork.pods` or `.services` is omitted, the provider's defaults (what fleetgen
 renders: KubeVirt 10.243.0.0/16 and 10.95.0.0/16, Proxmox 192.168.0.0/16 and 10.96.0.0/12) are
 checked too, and the finding is reported at what the spec does write (the other block, or the
-Proxmox node addresses).
+Proxmox node addresses). When the spec writes both blocks, the overlap is reported at each (on
+separate lines), naming the other: either may be the one just edited.
 
 Severity: error.
 
@@ -45,6 +46,7 @@ from fleetgen.policy.emit import spec_finding
 from fleetgen.policy.ipnet import IPNetwork, parse_cidr, parse_intervals, pool_network
 
 if TYPE_CHECKING:
+    from fleetgen.sourcemap import SourceMap
     from fleetgen.spec.models import ClusterSpec
 
 
@@ -57,7 +59,8 @@ class CidrOverlapRule:
     scope = "cluster"
 
     def check(self, ctx: PolicyContext) -> Iterator[Finding]:
-        """Yield a finding per overlapping (pods, services) pair and per block overlapping the node subnet."""
+        """Yield, per overlapping (pods, services) pair, a finding at each block the spec writes (one
+        when both are on one line), and one per block overlapping the node subnet."""
         for cluster in ctx.fleet.clusters:
             spec = cluster.spec.spec
             blocks = _blocks(cluster.spec)
@@ -69,7 +72,7 @@ class CidrOverlapRule:
                         if p_ptr:
                             yield spec_finding(self, cluster.source, p_ptr,
                                                f"{p_net} overlaps {_name(s_ptr, 'services', s_net)}; choose disjoint ranges")
-                        else:
+                        if s_ptr and (not p_ptr or _line(cluster.source, s_ptr) != _line(cluster.source, p_ptr)):
                             yield spec_finding(self, cluster.source, s_ptr,
                                                f"{s_net} overlaps {_name(p_ptr, 'pods', p_net)}; choose disjoint ranges")
             if spec.proxmox is not None:
@@ -111,6 +114,12 @@ def _blocks(spec: ClusterSpec) -> list[tuple[str, str, IPNetwork]]:
             if parsed is not None:
                 out.append((field, pointer, parsed))
     return out
+
+
+def _line(source: SourceMap, pointer: str) -> tuple[str, int]:
+    """(file, line) a spec pointer is reported at."""
+    position = source.lookup(pointer)
+    return position.file, position.line
 
 
 def _name(pointer: str, field: str, block: IPNetwork) -> str:
