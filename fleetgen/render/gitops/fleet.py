@@ -44,7 +44,7 @@ GITREPO_API_VERSION = "fleet.cattle.io/v1alpha1"
 RULE_GIT_URL = "fleet-git-url"
 #: A URL with a scheme (`https://`, `ssh://`, `git://`), or scp-style `[user@]host:path` (git's
 #: rule: no `/` before the first `:`). Anything else is a local path to git and go-git.
-_REMOTE_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://.+|(?:[^@/]+@)?[^:/]+:[^/].*)$")
+_REMOTE_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://.+|(?:[^@/]+@)?[^:/]+:(?!//).+)$")
 HELM_RELEASE_NAME_MAX = 53
 """Fleet bundle names double as Helm release names, which Helm caps at 53 characters."""
 

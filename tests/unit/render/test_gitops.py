@@ -332,6 +332,7 @@ def test_fleet_url_naming_no_remote_repository_is_an_error_finding(tmp_path: Pat
 
 
 @pytest.mark.parametrize("url", ["https://git.example.com/platform/fleet.git", "ssh://git@git.example.com/p/f.git",
-                                 "git@github.com:org/fleet.git", "github.com:org/fleet.git", "git://host/f.git"])
+                                 "git@github.com:org/fleet.git", "github.com:org/fleet.git", "git://host/f.git",
+                                 "git@git.example.com:/srv/git/fleet.git"])
 def test_fleet_accepts_every_remote_url_form(tmp_path: Path, url: str) -> None:
     assert render(example_fleet(tmp_path / "f", agent="fleet", repo=url)).findings == ()
