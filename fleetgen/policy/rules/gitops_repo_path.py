@@ -31,7 +31,6 @@ Passing example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,11 +38,9 @@ from urllib.parse import urlsplit
 from fleetgen.findings import Finding, Severity
 from fleetgen.policy.base import PolicyContext
 from fleetgen.policy.emit import spec_finding
+from fleetgen.render.gitops import SCP_LIKE_URL
 from fleetgen.spec.discover import git_placement
 from fleetgen.spec.models import check_repo_folder
-
-#: scp-like git URLs, `[user@]host:path` (git's own rule: no `/` before the first `:`).
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.*)$")
 
 
 def repo_identity(url: str) -> str:
@@ -52,7 +49,7 @@ def repo_identity(url: str) -> str:
     own path. E.g. `git@github.com:Org/fleet.git` and `https://github.com/org/fleet` are both
     `github.com/org/fleet`."""
     url = url.strip()
-    if scp := _SCP_LIKE.match(url):
+    if scp := SCP_LIKE_URL.match(url):
         host, path = scp["host"], scp["path"]
     else:
         try:

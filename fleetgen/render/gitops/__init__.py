@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -49,6 +50,9 @@ from fleetgen.render.base import OutputFile, RenderedObject
 from fleetgen.render.layout import Bundle
 from fleetgen.sourcemap import SourceMap
 from fleetgen.spec import models
+
+#: scp-like git URLs, `[user@]host:path` (git's own rule: no `/` before the first `:`, and not `://`).
+SCP_LIKE_URL = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.*)$")
 
 NAME_PREFIX = "fleetgen"
 """Prefix of every GitOps object and bundle name (GitRepo, GitRepository, Kustomization, bundle)."""

@@ -24,7 +24,7 @@ from typing import Any
 
 from fleetgen.findings import Finding, Severity
 from fleetgen.render.base import OutputFile, RenderedObject
-from fleetgen.render.gitops import NAME_PREFIX, is_autoscaled_machine_deployment, short_name
+from fleetgen.render.gitops import NAME_PREFIX, SCP_LIKE_URL, is_autoscaled_machine_deployment, short_name
 from fleetgen.render.layout import (
     ADDONS_DIR,
     CLUSTERS_DIR,
@@ -42,9 +42,9 @@ from fleetgen.spec import models
 
 GITREPO_API_VERSION = "fleet.cattle.io/v1alpha1"
 RULE_GIT_URL = "fleet-git-url"
-#: A URL with a scheme (`https://`, `ssh://`, `git://`), or scp-style `[user@]host:path` (git's
-#: rule: no `/` before the first `:`). Anything else is a local path to git and go-git.
-_REMOTE_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://.+|(?:[^@/]+@)?[^:/]+:(?!//).+)$")
+#: A URL with a scheme (`https://`, `ssh://`, `git://`); with `SCP_LIKE_URL` (`[user@]host:path`),
+#: the forms that name a remote repository. Anything else is a local path to git and go-git.
+_SCHEME_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://.+$")
 HELM_RELEASE_NAME_MAX = 53
 """Fleet bundle names double as Helm release names, which Helm caps at 53 characters."""
 
@@ -223,7 +223,7 @@ def check_git_url(config: models.FleetConfig, config_source: SourceMap) -> list[
         URLS" (a URL without `scheme://` and without a `:` before the first `/` is a local path).
     """
     url = config.gitops.repo
-    if _REMOTE_URL.match(url):
+    if _SCHEME_URL.match(url) or ((scp := SCP_LIKE_URL.match(url)) and scp["path"]):
         return []
     return [Finding(RULE_GIT_URL, Severity.ERROR,
                     f"gitops.repo: {url!r} names no remote repository (git reads it as a local path, which "
