@@ -9,6 +9,7 @@ small files excepted: a `.git` pointer file, `commondir`, the repository config 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,4 +134,8 @@ def git_placement_key(root: Path) -> str | None:
         config = placement.config.read_bytes()
     except OSError:
         config = b""
+    if re.search(rb"(?im)^\s*\[\s*include", config):  # ([include] / [includeIf]: the remotes they read)
+        from fleetgen.vcs.remotes import remote_urls
+
+        config += "\n".join(remote_urls(placement.config)).encode("utf-8", "surrogateescape")
     return f"{placement.folder}\n{hashlib.sha256(config).hexdigest()}"

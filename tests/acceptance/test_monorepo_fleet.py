@@ -119,6 +119,24 @@ def test_fleet_in_a_repository_whose_remotes_are_not_gitops_repo_is_a_warning(mo
     assert result.exit_code == 1 and "error [gitops-repo-path]" in result.stdout
 
 
+def test_a_remote_written_as_an_alias_or_kept_in_an_included_file_is_gitops_repo(monorepo: Path, cli: Cli) -> None:
+    """`git remote -v` is what counts: an `insteadOf` alias of the repository's config, or a remote
+    in a file its config `[include]`s, naming gitops.repo keeps the error an error; the run cache
+    sees an edit of the included file."""
+    fleet = monorepo / "platform/fleet"
+    repo_url = yaml.safe_load((fleet / "fleetgen.yaml").read_text())["gitops"]["repo"]
+    host, path = repo_url.split("://", 1)[1].split("/", 1)
+    (monorepo / ".git/remotes.inc").write_text('[remote "origin"]\n\turl = https://elsewhere.example.com/x.git\n')
+    git(monorepo, "config", "include.path", "remotes.inc")
+    git(monorepo, "config", f"url.ssh://git@{host}/.insteadOf", "corp:")
+    result = cli("--repo", str(fleet), "validate")
+    assert result.exit_code == 0 and "warning [gitops-repo-path]" in result.stdout, result.stdout
+    (monorepo / ".git/remotes.inc").write_text(f'[remote "origin"]\n\turl = corp:{path}\n')
+    assert git(monorepo, "remote", "get-url", "origin").strip() == f"ssh://git@{host}/{path}"
+    result = cli("--repo", str(fleet), "validate")
+    assert result.exit_code == 1 and "error [gitops-repo-path]" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("dot_git", ["empty folder", "file naming nothing"])
 def test_a_dot_git_that_git_would_not_read_is_passed_over(fleet_repo: Path, tmp_path: Path, cli: Cli,
                                                           dot_git: str) -> None:

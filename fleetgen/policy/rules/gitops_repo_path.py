@@ -10,7 +10,9 @@ applied before is deleted. Reported at `gitops.path` (or `gitops`) of fleetgen.y
 the fleet is not inside a git working tree (the folder is read from where a valid `.git` is).
 
 Severity: error; a warning when the enclosing repository has remotes and none of them is
-`gitops.repo` (compared by host and path, so `git@host:org/repo.git` is `https://host/org/repo`):
+`gitops.repo` (compared by host and path, so `git@host:org/repo.git` is `https://host/org/repo`;
+remotes are read as `git remote -v` shows them, with the repository config's `insteadOf` aliases
+expanded and its `[include]`d files read):
 then the agent may read another repository, e.g. a subtree split or an export where the fleet's
 folder is the top level, or the enclosing repository is unrelated (dotfiles kept in `$HOME`).
 
@@ -32,7 +34,6 @@ Passing example::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fleetgen.findings import Finding, Severity
@@ -41,13 +42,15 @@ from fleetgen.policy.emit import spec_finding
 from fleetgen.render.gitops import SCP_LIKE_URL
 from fleetgen.spec.discover import git_placement
 from fleetgen.spec.models import check_repo_folder
+from fleetgen.vcs.remotes import remote_urls
 
 
 def repo_identity(url: str) -> str:
     """What two git URLs of one repository share: `host/path` in lower case, without a user, a
     port, a scheme, a trailing `/` or `.git`; a local path (`/srv/git/x.git`, `file://...`) is its
     own path. E.g. `git@github.com:Org/fleet.git` and `https://github.com/org/fleet` are both
-    `github.com/org/fleet`."""
+    `github.com/org/fleet`. Azure DevOps' ssh form (`git@ssh.dev.azure.com:v3/org/project/repo`) and
+    its old `org.visualstudio.com` hosts are its https form, `dev.azure.com/org/project/_git/repo`."""
     url = url.strip()
     if scp := SCP_LIKE_URL.match(url):
         host, path = scp["host"], scp["path"]
@@ -58,22 +61,21 @@ def repo_identity(url: str) -> str:
         except ValueError:  # (e.g. an unclosed `[` of an IPv6 host: the text is all we have)
             host, path = "", url
     path = path.strip("/").removesuffix(".git").rstrip("/")
-    return f"{host}/{path}".lower() if host else path
+    if not host:
+        return path
+    return _azure_devops(host.lower(), path.lower())
 
 
-def remote_urls(config: Path) -> list[str]:
-    """The `remote.*.url` values of a git config file, in file order; empty when it cannot be read.
-
-    Read with GitPython's config parser (no git process)."""
-    import git
-
-    try:
-        parser = git.GitConfigParser(str(config), read_only=True)
-        parser.read()
-        return [str(parser.get_value(section, "url")) for section in parser.sections()
-                if section.startswith("remote ") and parser.has_option(section, "url")]
-    except Exception:  # noqa: BLE001 - an unreadable config has no remotes we can compare
-        return []
+def _azure_devops(host: str, path: str) -> str:
+    """`host/path` with Azure DevOps' other URL forms of one repository written as its https form."""
+    parts = path.split("/")
+    if host in ("ssh.dev.azure.com", "vs-ssh.visualstudio.com") and len(parts) == 4 and parts[0] == "v3":
+        return f"dev.azure.com/{parts[1]}/{parts[2]}/_git/{parts[3]}"
+    if host.endswith(".visualstudio.com") and host != "vs-ssh.visualstudio.com":
+        if parts[0] == "defaultcollection":
+            parts = parts[1:]
+        return f"dev.azure.com/{host.removesuffix('.visualstudio.com')}/{'/'.join(parts)}"
+    return f"{host}/{path}"
 
 
 class GitopsRepoPathRule:

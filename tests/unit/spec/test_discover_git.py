@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from fleetgen.policy.rules.gitops_repo_path import remote_urls
+import pytest
+
+from fleetgen.policy.rules.gitops_repo_path import repo_identity
 from fleetgen.spec.discover import git_placement
+from fleetgen.vcs.remotes import remote_urls
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -27,3 +30,33 @@ def test_a_linked_worktree_reads_the_main_repositorys_remotes(tmp_path: Path) ->
     assert placement.config.resolve() == (main / ".git/config").resolve()
     assert remote_urls(placement.config) == ["git@git.example.com:platform/monorepo.git"]
 
+
+
+def test_remotes_are_read_with_their_insteadof_aliases_pushurls_and_included_files(tmp_path: Path) -> None:
+    """As `git remote -v` shows them: `insteadOf` aliases of the repository's config expanded (the
+    longest prefix wins), push URLs too, and remotes kept in a file the config `[include]`s."""
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "remote", "add", "origin", "gh:Org/Fleet.git")
+    git(tmp_path, "config", "url.https://github.com/.insteadOf", "gh:")
+    git(tmp_path, "config", "url.ssh://git@github.com/Org/.insteadOf", "gh:Org/")
+    git(tmp_path, "remote", "set-url", "--add", "--push", "origin", "git@git.example.com:p/q.git")
+    (tmp_path / ".git/extra").write_text('[remote "upstream"]\n\turl = https://git.example.com/platform/fleet\n')
+    git(tmp_path, "config", "include.path", "extra")
+    placement = git_placement(tmp_path)
+    assert placement is not None
+    assert remote_urls(placement.config) == ["ssh://git@github.com/Org/Fleet.git", "git@git.example.com:p/q.git",
+                                             "https://git.example.com/platform/fleet"]
+    shown = git(tmp_path, "remote", "-v").split()
+    assert {"ssh://git@github.com/Org/Fleet.git", "git@git.example.com:p/q.git",
+            "https://git.example.com/platform/fleet"} == set(shown[1::3])
+
+
+@pytest.mark.parametrize("url", ["git@ssh.dev.azure.com:v3/Org/Proj/Repo",
+                                 "ssh://git@ssh.dev.azure.com/v3/org/proj/repo",
+                                 "https://Org@dev.azure.com/Org/Proj/_git/Repo",
+                                 "https://org.visualstudio.com/DefaultCollection/Proj/_git/Repo",
+                                 "https://org.visualstudio.com/Proj/_git/Repo",
+                                 "org@vs-ssh.visualstudio.com:v3/org/proj/repo"])
+def test_azure_devops_urls_of_one_repository_are_one_repository(url: str) -> None:
+    assert repo_identity(url) == repo_identity("https://dev.azure.com/org/proj/_git/repo")
+    assert repo_identity(url) != repo_identity("https://dev.azure.com/org/proj/_git/other")
