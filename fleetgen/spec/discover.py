@@ -116,10 +116,23 @@ def git_placement(root: Path) -> GitPlacement | None:
 
 
 def git_folder(root: Path) -> str | None:
-    """The folder of `root` inside the git working tree holding it, as a posix path ("" at its top
-    level); None when no parent holds a valid `.git` (see `git_placement`)."""
+    """The folder of `root` in the checkout holding it, as a posix path ("" at its top level), for
+    file names in reports (GitHub annotations, SARIF): a fleet in a git submodule is named from the
+    superproject's top level (`vendor/fleet/clusters/a.yaml`), as a workflow that checks out the
+    superproject sees it. None when no parent holds a valid `.git` (see `git_placement`)."""
     placement = git_placement(root)
-    return None if placement is None else placement.folder
+    if placement is None:
+        return None
+    try:
+        root = root.resolve()
+        config = placement.config.resolve()
+    except OSError:
+        return placement.folder
+    # A submodule's git directory is `<superproject>/.git/modules/<name>` (nested ones too).
+    for parent in config.parents:
+        if parent.name == ".git" and parent.parent in root.parents and (parent / "modules") in config.parents:
+            return root.relative_to(parent.parent).as_posix()
+    return placement.folder
 
 
 def git_placement_key(root: Path) -> str | None:

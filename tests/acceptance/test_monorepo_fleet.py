@@ -199,6 +199,29 @@ def test_github_and_sarif_name_files_from_the_git_root(monorepo: Path, cli: Cli)
     assert text.startswith("fleetgen.yaml:4:")
 
 
+def test_a_fleet_in_a_submodule_is_annotated_from_the_superprojects_top_level(fleet_repo: Path, tmp_path: Path,
+                                                                            cli: Cli) -> None:
+    """A workflow checks out the superproject; its annotations name the submodule's files from there
+    (`vendor/fleet/...`), while gitops-repo-path still reads the submodule's own repository (its
+    fleet is at the top level: no finding)."""
+    fleet = tmp_path / "fleet-src"
+    shutil.copytree(fleet_repo, fleet, ignore=shutil.ignore_patterns(".git"))
+    git(fleet, "init", "-q", "-b", "main")
+    git(fleet, "add", "-A")
+    git(fleet, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "fleet")
+    top = tmp_path / "super"
+    top.mkdir()
+    git(top, "init", "-q", "-b", "main")
+    git(top, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(fleet), "vendor/fleet")
+    spec = top / "vendor/fleet/clusters/kubevirt/kv-demo.yaml"
+    spec.write_text(spec.read_text().replace("replicas: 1", "replicas: 2", 1))  # (an even control plane)
+    github = cli("--repo", str(top / "vendor/fleet"), "validate", "--format", "github").stdout
+    assert "::error file=vendor/fleet/clusters/kubevirt/kv-demo.yaml,line=" in github, github
+    assert "gitops-repo-path" not in github
+    text = cli("--repo", str(top / "vendor/fleet"), "validate").stdout
+    assert text.startswith("clusters/kubevirt/kv-demo.yaml:"), text
+
+
 def test_names_that_are_not_utf8_are_validated_rendered_and_reported(fleet_repo: Path, tmp_path: Path,
                                                                     cli: Cli) -> None:
     """A spec file and a monorepo folder whose names are Latin-1 bytes (as old tools write them):
