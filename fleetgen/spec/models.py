@@ -18,7 +18,15 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from fleetgen.spec.quantity import GIB, MIB, ceil_div, parse_bytes
@@ -515,18 +523,47 @@ class Addon(_Model):
     spec: AddonBody
 
 
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-_DURATION_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 #: The longest Go `time.Duration` (int64 nanoseconds, about 2562047h): Flux and Fleet decode
 #: intervals into one.
 _MAX_GO_DURATION_NS = 2**63 - 1
+#: The units each agent's CRD accepts in an interval: Flux's GitRepository/Kustomization `interval`
+#: pattern `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`; Fleet's GitRepo `pollingInterval` CEL rule
+#: `self == '0' || self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && ...`.
+_INTERVAL_UNITS = {"flux": ("ms", "s", "m", "h"), "fleet": ("ns", "us", "µs", "ms", "s", "m", "h")}
+#: Fleet's GitRepo `pollingInterval` maxLength, and its CEL bound `duration('2562047h')`.
+_FLEET_INTERVAL_MAX_LENGTH = 32
+_FLEET_INTERVAL_MAX_NS = 2562047 * 3600 * 10**9
 
 
-def _go_duration_fits(value: str) -> str:
-    """`value` (already matching the interval pattern) unchanged if it fits a Go time.Duration."""
+def _interval(value: str, info: ValidationInfo) -> str:
+    """`value` unchanged if the fleet's GitOps agent reads it as a polling interval: a Go duration
+    (`30s`, `1h30m`) in the units that agent's CRD accepts (Flux: ms, s, m, h; Fleet also ns, us,
+    µs, and `0`), that fits a Go `time.Duration` (int64 nanoseconds, about 2562047h48m); for Fleet
+    at most 32 characters and 2562047h.
+
+    Raises:
+        ValueError: the message names the agent and the units it accepts, or the bound passed.
+    """
     from decimal import Decimal
 
+    agent = info.data.get("agent")  # (None when `agent` itself is invalid: then either agent's form)
+    if agent != "flux" and value == "0":
+        return value
+    units = _INTERVAL_UNITS.get(agent or "fleet", _INTERVAL_UNITS["fleet"])
+    if not re.fullmatch(rf"([0-9]+(\.[0-9]+)?({'|'.join(units)}))+", value):
+        whose = {"flux": "Flux's", "fleet": "Fleet's"}.get(agent or "", "the GitOps agent's")
+        zero = "" if agent == "flux" else ", or 0"
+        raise ValueError(f"{value!r} is not a duration {whose} interval accepts: digits and units "
+                         f"{', '.join(units)} (e.g. 30s, 5m, 1h30m){zero}; d (days) and w (weeks) are not units")
+    if agent == "fleet" and len(value) > _FLEET_INTERVAL_MAX_LENGTH:
+        raise ValueError(f"{value!r} is longer than {_FLEET_INTERVAL_MAX_LENGTH} characters (Fleet's GitRepo "
+                         "pollingInterval maxLength)")
     total = sum(Decimal(number) * _DURATION_NS[unit] for number, unit in _DURATION_PART.findall(value))
+    if agent == "fleet" and _MAX_GO_DURATION_NS >= total > _FLEET_INTERVAL_MAX_NS:
+        raise ValueError(f"{value!r} is longer than Fleet's limit of 2562047h (GitRepo pollingInterval: "
+                         "duration(self) <= duration('2562047h'))")
     if total > _MAX_GO_DURATION_NS:
         raise ValueError(f"{value!r} is longer than a Go duration can hold (about 2562047h); "
                          "the GitOps agent could not read it")
@@ -569,9 +606,9 @@ class GitOpsConfig(_Model):
     branch: str = Field(default="main", min_length=1)
     namespace: Name | None = None
     """Namespace of the GitRepo (Fleet, default fleet-local) or the Flux objects (default flux-system)."""
-    interval: Annotated[str, AfterValidator(_go_duration_fits)] = Field(
-        default="1m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
-    """Polling interval (Go duration without d/w), used by Flux `interval` and Fleet `pollingInterval`."""
+    interval: Annotated[str, AfterValidator(_interval)] = "1m"
+    """Polling interval (a Go duration without d/w: Flux's units ms, s, m, h; Fleet also ns, us, µs
+    and `0`), used by Flux `interval` and Fleet `pollingInterval`."""
     secret_ref: DnsSubdomain | None = None
     """Name of an existing Secret with git credentials (Fleet clientSecretName, Flux secretRef)."""
     path: Annotated[str, AfterValidator(check_repo_folder)] = ""

@@ -869,14 +869,34 @@ def test_interval_longer_than_a_go_duration_is_a_configuration_error(repo: Path)
     assert run("validate", cwd=repo).exit_code == 0
 
 
-def test_interval_past_fleets_cel_bound_is_caught_at_its_line(repo: Path) -> None:
+def test_interval_past_fleets_cel_bound_is_a_configuration_error(repo: Path) -> None:
     """Past 2562047h but within a Go duration: Fleet's GitRepo CEL rule refuses it (`duration(self)
-    <= duration('2562047h')`), reported at the spec line, not as a configuration error."""
+    <= duration('2562047h')`), so fleetgen.yaml does, at its line, like every other interval problem."""
     edit(repo, CONFIG, "  branch: main", "  branch: main\n  interval: 2562047h1m")
+    assert_rejected(repo, [(CONFIG, line_of(repo, CONFIG, "interval: 2562047h1m"),
+                            "gitops.interval: '2562047h1m' is longer than Fleet's limit of 2562047h")], code=2)
+
+
+@pytest.mark.parametrize(("agent", "interval", "accepted"), [
+    ("fleet", '"0"', True), ("fleet", "500us", True), ("fleet", "90ns", True), ("fleet", "1.5µs", True),
+    ("fleet", "2562047h", True), ("fleet", "1h30m", True), ("flux", "1h30m", True), ("flux", "0.5s", True),
+    ("fleet", "5d", False), ("fleet", '"1' + "0" * 31 + 's"', False), ("fleet", "1h 30m", False),
+    ("flux", '"0"', False), ("flux", "500us", False), ("flux", "90ns", False), ("flux", "2w", False)])
+def test_interval_takes_the_units_its_agents_crd_accepts(repo: Path, agent: str, interval: str,
+                                                          accepted: bool) -> None:
+    """Fleet's pollingInterval CEL rule takes `0` and ns/us/µs (at most 32 characters); Flux's
+    interval pattern only ms, s, m and h. Each refusal names the agent's units, at the line."""
+    edit(repo, CONFIG, "agent: fleet ", f"agent: {agent} ")
+    edit(repo, CONFIG, "  branch: main", f"  branch: main\n  interval: {interval}")
     result = run("validate", cwd=repo)
-    assert result.exit_code == 1
-    line = line_of(repo, CONFIG, "interval: 2562047h1m")
-    assert f"{CONFIG}:{line}:3: error [cel] spec.pollingInterval: must be a valid Go duration" in result.stdout
+    if accepted:
+        assert result.exit_code == 0 and "errors: 0, warnings: 0" in result.stdout, result.stdout + result.stderr
+        return
+    line = line_of(repo, CONFIG, f"interval: {interval}")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert f"{CONFIG}:{line}:3: gitops.interval: " in result.stderr
+    assert ("characters (Fleet's GitRepo pollingInterval maxLength)" in result.stderr if len(interval) > 30 else
+            f"is not a duration {'Flux' if agent == 'flux' else 'Fleet'}'s interval accepts" in result.stderr)
 
 
 @pytest.mark.parametrize("data", [b"", b"\x00\xff" * 10, "- fleet\n"], ids=["empty", "binary", "list"])
