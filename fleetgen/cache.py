@@ -338,7 +338,7 @@ def encode_entry(entry: ClusterEntry) -> bytes:
                     continue
                 own = obj.source is cluster.source
                 objects.append((obj.manifest, dict(obj.origin), obj.cluster, None if own else _pack_source(obj.source)))
-            files.append((f.path, f.content, tuple(objects)))
+            files.append((f.path, f.content, tuple(objects), tuple(tuple(i) for i in f.identities())))
     payload = (entry.path, _findings_out(entry.load_findings), loaded, entry.render_error, tuple(files),
                entry.object_count, _findings_out(entry.object_findings), _findings_out(entry.rule_findings),
                _findings_out(entry.budget_findings))
@@ -351,7 +351,7 @@ def decode_entry(data: bytes | memoryview) -> ClusterEntry:
     Raises:
         Exception: any error of malformed data (callers treat it as a miss).
     """
-    from fleetgen.render.base import OutputFile, RenderedObject
+    from fleetgen.render.base import ObjectIdentity, OutputFile, RenderedObject
     from fleetgen.spec.load import LoadedCluster
 
     (path, load_findings, loaded, render_error, files, object_count, object_findings, rule_findings,
@@ -362,12 +362,12 @@ def decode_entry(data: bytes | memoryview) -> ClusterEntry:
         spec_blob, (src_file, packed), cluster_path, digest = loaded
         source = PackedSourceMap(src_file, packed)
         cluster = LoadedCluster(pickle.loads(spec_blob), source, cluster_path, digest)  # noqa: S301 - our own cache
-        for file_path, content, objects in files:
+        for file_path, content, objects, ids in files:
             restored: list[RenderedObject] = []
             for manifest, origin, owner, own_source in objects:
                 src = source if own_source is None else PackedSourceMap(*own_source)
                 restored.append(RenderedObject(manifest, src, origin, owner))
-            out_files.append(OutputFile(file_path, content, tuple(restored)))
+            out_files.append(OutputFile(file_path, content, tuple(restored), tuple(ObjectIdentity(*i) for i in ids)))
     return ClusterEntry(path, _findings_in(load_findings), cluster, render_error, tuple(out_files), object_count,
                         _findings_in(object_findings), _findings_in(rule_findings), _findings_in(budget_findings))
 

@@ -74,6 +74,7 @@ from fleetgen.policy.rules import (
     proxmox_pool_capacity,
     proxmox_rollout_capacity,
     proxmox_vip_in_range,
+    unique_object_names,
     unique_pool_names,
     worker_taints,
     worker_version_skew,
@@ -135,6 +136,7 @@ RULES: tuple[Rule, ...] = (
     proxmox_rollout_capacity.RULE,
     cluster_removed.RULE,
     # fleet-wide
+    unique_object_names.RULE,
     proxmox_ip_overlap.RULE,
     addon_selects_nothing.RULE,
     cni_addon_missing.RULE,

@@ -9,10 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetgen.findings import Finding, ObjectRef, Position
 from fleetgen.sourcemap import SourceMap
+
+
+class ObjectIdentity(NamedTuple):
+    """Who a rendered object is on the management cluster, and what produced it.
+
+    Attributes:
+        group: its API group ("" for the core group), e.g. `cluster.x-k8s.io`.
+        kind: its kind.
+        namespace: `metadata.namespace` ("" for cluster-scoped objects).
+        name: `metadata.name`.
+        cluster: the cluster it belongs to ("" for addons and GitOps objects).
+        spec_pointer: the spec pointer that produced the whole object (its origin for ""), e.g.
+            `/spec/workers/0` for a pool's MachineDeployment.
+    """
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    cluster: str
+    spec_pointer: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,15 @@ class RenderedObject:
     source: SourceMap
     origin: Mapping[str, str] = field(default_factory=lambda: {"": ""})
     cluster: str = ""
+
+    @property
+    def identity(self) -> ObjectIdentity:
+        """Its API group, kind, namespace and name, with its cluster and origin (`ObjectIdentity`)."""
+        meta = self.manifest.get("metadata") or {}
+        api_version = str(self.manifest.get("apiVersion", ""))
+        return ObjectIdentity(api_version.rpartition("/")[0], str(self.manifest.get("kind", "")),
+                              str(meta.get("namespace") or ""), str(meta.get("name", "")), self.cluster,
+                              self.spec_pointer(""))
 
     @property
     def ref(self) -> ObjectRef:
@@ -64,11 +94,21 @@ class OutputFile:
         content: the exact bytes to write.
         objects: the Kubernetes objects in this file, in document order (empty for non-object
             files such as Fleet's fleet.yaml).
+        object_ids: the identity of every object in the file, when `objects` holds only some of
+            them (a cluster's file restored from the cache keeps the kinds fleet-level code reads);
+            None when `objects` is complete. Read it through `identities()`.
     """
 
     path: str
     content: bytes
     objects: tuple[RenderedObject, ...] = ()
+    object_ids: tuple[ObjectIdentity, ...] | None = None
+
+    def identities(self) -> tuple[ObjectIdentity, ...]:
+        """The identity of every object in the file, in document order, complete or restored."""
+        if self.object_ids is not None:
+            return self.object_ids
+        return tuple(obj.identity for obj in self.objects)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,15 @@ def test_cached_runs_equal_uncached_runs_through_a_sequence_of_edits(fleet: Flee
     (root / "clusters" / "kubevirt" / "kv-new.yaml").write_text(text)
     fleet.check(cached=COUNT + 1)
 
+    # a new cluster whose pool renders objects of a cached cluster's pool (kv-00002 + md-0 = kv-00002-md + 0)
+    text = fleet.spec("kv-00002").read_text()
+    clash = root / "clusters" / "kubevirt" / "kv-00002-md.yaml"
+    clash.write_text(text.replace("name: kv-00002", "name: kv-00002-md").replace("    - name: md-0\n", "    - name: \"0\"\n"))
+    report = fleet.check(renders=False)
+    assert sorted((f["rule_id"], f["file"]) for f in report["findings"] if f["severity"] == "error") == [
+        ("unique-object-names", "clusters/kubevirt/kv-00002-md.yaml"), ("unique-object-names", "clusters/kubevirt/kv-00002.yaml")]
+    clash.unlink()
+
     # a deleted cluster
     fleet.spec("kv-00003").unlink()
     fleet.check("--allow-delete", "kv-00003")

@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fleetgen.errors import RenderError
 from fleetgen.policy.base import PolicyContext
+from fleetgen.render import render_fleet
 from fleetgen.render.base import OutputFile, RenderedObject, RenderResult
 from fleetgen.sourcemap import SourceMap
 from fleetgen.spec import models
@@ -94,6 +96,11 @@ def _context(text: str, path: str, files: dict[str, dict[str, bytes]]) -> Policy
     if objects:
         content = dump_documents([o.manifest for o in objects]).encode()
         rendered_files = (OutputFile(path, content, tuple(objects)),)
+    elif clusters:  # (specs alone: the rules see what fleetgen renders from them, if it renders them)
+        try:
+            return PolicyContext(fleet, render_fleet(fleet))
+        except RenderError:
+            pass
     return PolicyContext(fleet, RenderResult(rendered_files, tuple(c.name for c in clusters)))
 
 

@@ -38,7 +38,7 @@ class _Crashing:
 
 
 def test_registry_ids_are_unique_kebab_case_and_match_modules() -> None:
-    assert len(RULE_BY_ID) == len(RULES) == 43
+    assert len(RULE_BY_ID) == len(RULES) == 44
     for rule_id, rule in RULE_BY_ID.items():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule_id)
         assert type(rule).__module__ == "fleetgen.policy.rules." + rule_id.replace("-", "_")
