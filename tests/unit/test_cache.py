@@ -255,7 +255,8 @@ def test_every_rule_declares_its_scope() -> None:
 
     assert all(getattr(rule, "scope", None) in ("cluster", "fleet", "transition") for rule in RULES)
     fleet = {r.id for r in RULES if rule_scope(r) == "fleet"}
-    assert fleet == {"proxmox-ip-overlap", "addon-selects-nothing", "cni-addon-missing", "crs-webhook", "gitops-repo-path"}
+    assert fleet == {"proxmox-ip-overlap", "addon-selects-nothing", "cni-addon-missing", "crs-webhook", "gitops-repo-path",
+                     "unique-object-names"}
     assert {r.id for r in RULES if rule_scope(r) == "transition"} == {
         "immutable-template", "kcp-immutable-fields", "k8s-upgrade-skip", "crs-immutable", "cluster-immutable",
         "ip-pool-shrink", "control-plane-endpoint-change", "crs-payload-change", "cluster-network-change", "proxmox-rollout-capacity",
