@@ -73,3 +73,26 @@ def test_same_name_in_one_namespace_is_refused(twin_repo: Path, cli: Cli) -> Non
             f"is also defined in {TWIN_SPEC}") in result.stdout
     assert (f"{TWIN_SPEC}:5:3: error [unique-cluster-names] metadata.name: cluster 'kv-demo' in namespace 'clusters' "
             f"is also defined in {KV_SPEC}") in result.stdout
+
+
+@pytest.mark.parametrize("agent", ["fleet", "flux"])
+def test_bundle_names_that_two_namespaces_share_are_refused(fleet_repo: Path, cli: Cli, agent: str) -> None:
+    """Namespace a-b with cluster c and namespace a with cluster b-c: both bundles would be named
+    fleetgen-cluster-a-b-c (a Fleet Bundle; a Flux Kustomization, which `kubectl kustomize` refuses
+    twice). Each spec gets an error at its name and nothing is written."""
+    text = (fleet_repo / KV_SPEC).read_text()
+    for namespace, name in (("a-b", "c"), ("a", "b-c")):
+        (fleet_repo / f"clusters/kubevirt/{name}.yaml").write_text(
+            text.replace("  name: kv-demo\n", f"  name: {name}\n  namespace: {namespace}\n"))
+    if agent == "flux":
+        config = fleet_repo / "fleetgen.yaml"
+        config.write_text(config.read_text().replace("agent: fleet ", "agent: flux  "))
+    result = cli("--repo", str(fleet_repo), "validate")
+    assert result.exit_code == 1, result.stdout
+    kind = "Bundle" if agent == "fleet" else "Kustomization"
+    for spec, other in (("c", "a/b-c"), ("b-c", "a-b/c")):
+        assert (f"clusters/kubevirt/{spec}.yaml:5:3: error [unique-object-names] metadata.name: renders {kind} "
+                f"fleet-local/fleetgen-cluster-a-b-c, which cluster {other} ") in result.stdout, result.stdout
+    before = sorted(p.relative_to(fleet_repo) for p in (fleet_repo / "fleet").rglob("*"))
+    assert cli("--repo", str(fleet_repo), "render").exit_code == 1
+    assert sorted(p.relative_to(fleet_repo) for p in (fleet_repo / "fleet").rglob("*")) == before

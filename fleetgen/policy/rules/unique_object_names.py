@@ -6,12 +6,17 @@ hash for its templates. So cluster `kv-a` with pool `b-c` and cluster `kv-a-b` w
 one namespace, both render `MachineDeployment kv-a-b-c`. Neither `unique-cluster-names` nor
 `unique-pool-names` sees it. In the output both bundles hold the object: the GitOps agent applies
 one and then the other, the second changing `spec.clusterName` (refused: "field is immutable") or
-silently replacing the first cluster's pool, and Fleet refuses a bundle whose object another
-bundle owns.
+silently replacing the first cluster's pool; Fleet refuses a bundle whose object another bundle
+owns; and deleting either cluster deletes the object the other still uses.
+
+The GitOps agent's own objects count too: a Fleet `Bundle` per cluster and per addon in a
+namespace (`fleetgen-cluster-<ns>-<cluster>`, `fleetgen-addon-<ns>-<addon>`), a Flux
+`Kustomization` per cluster. Namespace `a-b` with cluster `c` and namespace `a` with cluster `b-c`
+give one name: one cluster's bundle would replace the other's.
 
 Reported at each spec rendering the object: at the pool's `name` for a pool's objects, else at
-`metadata.name`, naming the other spec. Objects are compared by API group, kind, namespace and
-name, across the clusters, the addons and the GitOps agent's objects.
+the cluster's or addon's `metadata.name`, naming the other spec. Objects are compared by API
+group, kind, namespace and name.
 
 Severity: error.
 
@@ -56,7 +61,7 @@ from fleetgen.sourcemap import SourceMap
 
 if TYPE_CHECKING:
     from fleetgen.render.base import RenderedObject
-    from fleetgen.spec.load import LoadedCluster
+    from fleetgen.spec.load import LoadedAddon, LoadedCluster
 
 #: The spec pointer of a worker pool (its objects are named after the pool).
 _POOL = re.compile(r"/spec/workers/(\d+)(?:/|$)")
@@ -64,19 +69,21 @@ _POOL = re.compile(r"/spec/workers/(\d+)(?:/|$)")
 
 @dataclass(frozen=True)
 class _Occurrence:
-    """One object as a spec renders it: `pointer` is where the spec (`source`) chose its name."""
+    """One object as a spec renders it.
+
+    Attributes:
+        identity: the object.
+        owner: who renders it: ("cluster", namespace, name), ("addon", namespace, addon) or
+            ("file", path) for fleetgen.yaml's objects.
+        source: the spec that chose its name; `pointer` is where.
+        producer: the owner for a message (`cluster kv-a-b's pool 'c'`).
+    """
 
     identity: ObjectIdentity
+    owner: tuple[str, ...]
     source: SourceMap
     pointer: str
     producer: str
-
-    @property
-    def owner(self) -> tuple[str, str]:
-        """Who renders it: a cluster (namespace, name), else the addon's or fleetgen.yaml's file."""
-        if self.identity.cluster:
-            return (self.identity.namespace, self.identity.cluster)
-        return ("", self.source.file)
 
 
 class UniqueObjectNamesRule:
@@ -93,21 +100,28 @@ class UniqueObjectNamesRule:
         specs of one cluster name and namespace are `unique-cluster-names`', not reported here."""
         clusters = {(cluster.namespace, cluster.name): cluster for cluster in ctx.fleet.clusters}
         seen: dict[tuple[str, str, str, str], list[_Occurrence]] = {}
-        for file in ctx.rendered.files:
-            objects = {obj.identity: obj for obj in file.objects}
-            for identity in file.identities():
-                occurrence = _occurrence(identity, clusters, objects.get(identity))
-                if occurrence is not None:
-                    seen.setdefault(identity[:4], []).append(occurrence)
-        clashes: dict[tuple[str, str, str, str], tuple[_Occurrence, _Occurrence, list[ObjectIdentity]]] = {}
+        for occurrence in [*self._rendered(ctx, clusters), *_agent_objects(ctx)]:
+            seen.setdefault(occurrence.identity[:4], []).append(occurrence)
+        clashes: dict[tuple[object, ...], tuple[_Occurrence, _Occurrence, list[ObjectIdentity]]] = {}
         for occurrences in seen.values():
             for occurrence in occurrences:
                 other = next((o for o in occurrences if o.owner != occurrence.owner), None)
                 if other is not None:
-                    key = (*occurrence.owner, occurrence.pointer, *other.owner, other.pointer)
+                    key = (occurrence.owner, occurrence.pointer, other.owner, other.pointer)
                     clashes.setdefault(key, (occurrence, other, []))[2].append(occurrence.identity)
         for occurrence, other, identities in clashes.values():
             yield self._finding(occurrence, other, identities)
+
+    @staticmethod
+    def _rendered(ctx: PolicyContext, clusters: dict[tuple[str, str], LoadedCluster]) -> Iterator[_Occurrence]:
+        """Every object of the rendered output (a cached cluster's through its file's identities)."""
+        addons = {addon.source.file: addon for addon in ctx.fleet.addons}
+        for file in ctx.rendered.files:
+            objects = {obj.identity: obj for obj in file.objects}
+            for identity in file.identities():
+                occurrence = _occurrence(identity, clusters, addons, objects.get(identity))
+                if occurrence is not None:
+                    yield occurrence
 
     def _finding(self, occurrence: _Occurrence, other: _Occurrence, identities: list[ObjectIdentity]) -> Finding:
         """One finding at `occurrence`'s spec position for all the objects it renders that `other` renders too."""
@@ -116,30 +130,67 @@ class UniqueObjectNamesRule:
         position = other.source.lookup(other.pointer)
         return spec_finding(
             self, occurrence.source, occurrence.pointer,
-            f"renders {objects}, which {other.producer} ({position.file}:{position.line}) renders too: the "
-            "GitOps agent would apply two different objects under one name",
-            hint="rename the pool or the cluster so that the names differ")
+            f"renders {objects}, which {other.producer} ({position.file}:{position.line}) renders too: two "
+            "bundles would own one object, the GitOps agent applying one over the other, and removing either "
+            "deletes it",
+            hint="rename the pool, the cluster, the addon or the namespace so that the names differ")
 
 
 def _occurrence(identity: ObjectIdentity, clusters: dict[tuple[str, str], LoadedCluster],
-                obj: RenderedObject | None) -> _Occurrence | None:
+                addons: dict[str, LoadedAddon], obj: RenderedObject | None) -> _Occurrence | None:
     """Where the user chose `identity`'s name: a pool's objects at the pool's `name`, a cluster's
-    other objects at its `metadata.name`, an addon's or fleetgen.yaml's at that file's
-    `metadata.name`. None when no spec of this run produced it."""
+    other objects at its `metadata.name`, an addon's at its addon.yaml's `metadata.name`. None when
+    no spec of this run produced it, or for fleetgen.yaml's objects (`_agent_objects` has those)."""
     if not identity.cluster:
-        if obj is None:
+        addon = addons.get(obj.source.file) if obj is not None else None
+        if addon is None:
             return None
-        return _Occurrence(identity, obj.source, "/metadata/name", obj.source.file)
+        return _Occurrence(identity, ("addon", identity.namespace, addon.name), addon.source, "/metadata/name",
+                           f"addon {addon.name}")
     cluster = clusters.get((identity.namespace, identity.cluster))
     if cluster is None:
         return None
+    owner = ("cluster", cluster.namespace, cluster.name)
     if (pool := _POOL.match(identity.spec_pointer)) is not None:
         index = int(pool[1])
         workers = cluster.spec.spec.workers
         name = workers[index].name if index < len(workers) else "?"
-        return _Occurrence(identity, cluster.source, f"/spec/workers/{index}/name",
+        return _Occurrence(identity, owner, cluster.source, f"/spec/workers/{index}/name",
                            f"cluster {identity.cluster}'s pool {name!r}")
-    return _Occurrence(identity, cluster.source, "/metadata/name", f"cluster {identity.cluster}")
+    return _Occurrence(identity, owner, cluster.source, "/metadata/name", f"cluster {identity.cluster}")
+
+
+def _agent_objects(ctx: PolicyContext) -> Iterator[_Occurrence]:
+    """The object the GitOps agent makes of each bundle directory, named by fleetgen: a Fleet
+    `Bundle` per cluster and per addon in a namespace (fleet.yaml `name`), a Flux `Kustomization`
+    per cluster (the addons of a namespace share one on purpose). `fleetgen-cluster-<ns>-<cluster>`
+    is one name for namespace `a-b` with cluster `c` and namespace `a` with cluster `b-c`."""
+    from fleetgen.render.gitops import fleet as fleet_agent
+    from fleetgen.render.gitops import flux as flux_agent
+    from fleetgen.render.layout import ADDON_FILE, ADDONS_DIR, Bundle, addon_dir, cluster_dir
+
+    gitops = ctx.fleet.config.gitops
+    namespace = gitops.resolved_namespace
+    if gitops.agent == "fleet":
+        group, kind, name_of = "fleet.cattle.io", "Bundle", fleet_agent.bundle_name
+    else:
+        group, kind, name_of = "kustomize.toolkit.fluxcd.io", "Kustomization", flux_agent.kustomization_name
+    for cluster in ctx.fleet.clusters:
+        name = name_of(Bundle("cluster", cluster_dir(cluster.namespace, cluster.name), cluster.namespace,
+                              cluster.name, ()))
+        yield _Occurrence(ObjectIdentity(group, kind, namespace, name, cluster.name, ""),
+                          ("cluster", cluster.namespace, cluster.name), cluster.source, "/metadata/name",
+                          f"cluster {cluster.namespace}/{cluster.name}")
+    if gitops.agent != "fleet":
+        return
+    addons = {addon.name: addon for addon in ctx.fleet.addons}
+    for file in ctx.rendered.files:
+        parts = file.path.split("/")
+        if len(parts) == 4 and parts[0] == ADDONS_DIR and parts[3] == ADDON_FILE and parts[2] in addons:
+            addon = addons[parts[2]]
+            name = name_of(Bundle("addon", addon_dir(parts[1], addon.name), parts[1], addon.name, ()))
+            yield _Occurrence(ObjectIdentity(group, kind, namespace, name, "", ""), ("addon", parts[1], addon.name),
+                              addon.source, "/metadata/name", f"addon {addon.name} in namespace {parts[1]}")
 
 
 RULE = UniqueObjectNamesRule()
