@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleetgen.findings import Finding, ObjectRef, Position, Severity
+from fleetgen.readfile import read_regular
 from fleetgen.sourcemap import SourceMap
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def spec_keys(root: Path, paths: Sequence[Path], *, code: str, schemas: str, con
         key = None
         if not path.is_symlink():
             try:
-                spec = path.read_bytes()
+                spec = read_regular(path)
             except OSError:
                 pass
             else:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleetgen.findings import CheckResult
+from fleetgen.readfile import NotRegularFileError, read_regular
 
 _TAG = "run-summary-1"
 
@@ -69,8 +70,9 @@ def addon_files_digest(root: Path, addon_dirs: Sequence[Path]) -> bytes | None:
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
                 try:
-                    with open(path, "rb") as fh:
-                        data = fh.read()
+                    data = read_regular(path)
+                except NotRegularFileError:  # (a FIFO or socket no addon lists: not an input)
+                    data = b"\0not a regular file"
                 except OSError:
                     return None
                 rel = os.path.relpath(path, root).encode("utf-8", "surrogateescape")
@@ -179,7 +181,7 @@ def read_inputs(root: Path, schema_locations: Sequence[Path] = ()) -> RunInputs 
     )
 
     try:
-        config = (root / CONFIG_FILE).read_bytes()
+        config = read_regular(root / CONFIG_FILE)
     except OSError:
         return None
     locations = [Path(p) for p in schema_locations] + [root / SCHEMAS_DIR]  # as `fleetgen.pipeline` searches them

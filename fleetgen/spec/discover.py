@@ -25,9 +25,10 @@ def discover_cluster_files(root: Path) -> list[Path]:
     """Every clusters/**/*.yaml and *.yml file, sorted by path.
 
     Symlinked files and folders that stay inside the repository are followed (each folder once, so
-    a link to an ancestor cannot loop). Broken symlinks and symlinked folders that leave the
-    repository are listed too, never entered: `load_cluster` reports each as one problem, rather
-    than the specs behind them silently disappearing from the fleet.
+    a link to an ancestor cannot loop). Broken symlinks, symlinked folders that leave the
+    repository and folders that cannot be read are listed too, never entered: `load_cluster`
+    reports each as one problem, rather than the specs behind them silently disappearing from the
+    fleet (and `render` offering to delete their clusters).
     """
     base = root / CLUSTERS_DIR
     if not base.is_dir():
@@ -35,7 +36,11 @@ def discover_cluster_files(root: Path) -> list[Path]:
     top = root.resolve()
     found: list[Path] = []
     seen: set[Path] = set()
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+    def unreadable(err: OSError) -> None:
+        if err.filename:
+            found.append(Path(err.filename))
+
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True, onerror=unreadable):
         seen.add(Path(dirpath).resolve())
         enter = []
         for name in sorted(dirnames, key=lambda n: (os.path.islink(os.path.join(dirpath, n)), n)):  # real folders first

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from fleetgen.errors import ConfigError, DefaultsError
 from fleetgen.findings import Finding, Position, Severity
+from fleetgen.readfile import read_regular
 from fleetgen.sourcemap import SourceMap, join_pointer, pointer_to_path
 from fleetgen.spec import models
 from fleetgen.spec.discover import (  # noqa: F401 - re-exported: the loader's names
@@ -299,13 +300,18 @@ def load_config(root: Path) -> tuple[models.FleetConfig, SourceMap]:
             one per line, with file and line.
     """
     path = root / CONFIG_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         problem = Finding("spec", Severity.ERROR, f"not a fleet repository (no {CONFIG_FILE}); run "
                           "`fleetgen init` or pass --repo DIR", Position(CONFIG_FILE))
         raise ConfigError(f"{root}: not a fleet repository (no {CONFIG_FILE}); run `fleetgen init` or pass --repo DIR",
                           findings=(problem,))
     try:
-        data, source = _load_single(path.read_bytes(), CONFIG_FILE)
+        raw = read_regular(path)
+    except OSError as err:
+        problem = Finding("parse", Severity.ERROR, f"cannot read the file: {err.strerror or err}", Position(CONFIG_FILE, 1, 1))
+        raise ConfigError(f"{problem.position}: {problem.message}", findings=(problem,)) from err
+    try:
+        data, source = _load_single(raw, CONFIG_FILE)
     except YamlLoadError as err:
         raise ConfigError(f"{err.finding.position}: {err.finding.message}", findings=(err.finding,)) from err
     if not isinstance(data, dict):
@@ -369,8 +375,13 @@ def _read(root: Path, path: Path, rel: str) -> tuple[bytes | None, list[Finding]
         return None, [Finding("parse", Severity.ERROR,
                               f"symlink to a {what} outside the repository; fleetgen reads only files in the "
                               f"repository, so copy the {what} in", where)]
+    if os.path.isdir(target):  # (a folder fleetgen could not walk: its specs must not silently disappear)
+        try:
+            os.listdir(target)
+        except OSError as err:
+            return None, [Finding("parse", Severity.ERROR, f"cannot read the folder: {err.strerror or err}", Position(rel))]
     try:
-        return path.read_bytes(), []
+        return read_regular(path), []
     except OSError as err:
         return None, [Finding("parse", Severity.ERROR, f"cannot read the file: {err.strerror or err}", where)]
 
@@ -511,6 +522,11 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
     """
     path = addon_dir / ADDON_FILE
     rel = _rel(root, path)
+    try:
+        os.listdir(addon_dir)
+    except OSError as err:
+        return None, [Finding("parse", Severity.ERROR, f"cannot read the folder: {err.strerror or err}",
+                              Position(_rel(root, addon_dir)))]
     if not path.exists() and not path.is_symlink():
         return None, [_no_addon_file(root, addon_dir)]
     raw, problems = _read(root, path, rel)
@@ -539,13 +555,18 @@ def load_addon(root: Path, addon_dir: Path) -> tuple[LoadedAddon | None, list[Fi
         if file is None:
             findings.append(Finding("spec", Severity.ERROR, f"spec.resources[{i}]: {name!r} must be a file inside {_rel(root, addon_dir)}/", pos, pointer=ptr))
             continue
-        if not file.is_file():
+        if not os.path.lexists(file):
             findings.append(Finding("spec", Severity.ERROR, f"spec.resources[{i}]: file {_rel(root, file)} does not exist", pos, pointer=ptr))
             continue
         if name in files:
             findings.append(Finding("spec", Severity.ERROR, f"spec.resources[{i}]: {name!r} is listed twice", pos, pointer=ptr))
             continue
-        content = file.read_bytes()
+        try:
+            content = read_regular(file)
+        except OSError as err:
+            findings.append(Finding("parse", Severity.ERROR, f"spec.resources[{i}]: cannot read {_rel(root, file)}: "
+                                    f"{err.strerror or err}", pos, pointer=ptr))
+            continue
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
