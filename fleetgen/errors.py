@@ -22,7 +22,23 @@ class ExitCode(IntEnum):
     INVALID = 1  # the input is invalid, validation failed, or --check found stale output
     USAGE = 2  # usage or configuration error
     INTERNAL = 4  # an unexpected exception: a bug
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # 128 + SIGINT
+    TERMINATED = 143  # 128 + SIGTERM
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised when a signal stops fleetgen: SIGTERM (`timeout`, a cancelled CI job, `docker stop`)
+    as the CLI maps it, or SIGINT/SIGTERM held back while the output tree was being written and
+    raised once the tree was whole again (`fleetgen.render.write`). A KeyboardInterrupt, so every
+    `except BaseException` clean-up runs for it as for Ctrl-C.
+
+    Attributes:
+        signum: the signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class FleetgenError(Exception):

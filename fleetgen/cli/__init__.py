@@ -11,13 +11,14 @@ import gc
 import importlib
 import io
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from fleetgen.errors import ExitCode, FleetgenError
+from fleetgen.errors import ExitCode, FleetgenError, Interrupted
 
 #: subcommand name -> (module, attribute, one-line help). Imported only when the command runs.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -97,6 +98,32 @@ def error(message: str) -> None:
         click.echo(f"fleetgen: error: {line}", err=True)
 
 
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _terminate_like_ctrl_c() -> Any:
+    """SIGTERM raises `Interrupted` as Ctrl-C raises KeyboardInterrupt, so a terminated run cleans
+    up (an interrupted write of the output tree is rolled back) and exits 143 with a message,
+    instead of dying mid-write. Left alone when SIGTERM is ignored or handled already, or off the
+    main thread. Returns the handler to restore afterwards (None when nothing was changed)."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            return signal.signal(signal.SIGTERM, _raise_interrupted)
+    except ValueError:  # (not the main thread: an embedding program owns the signals)
+        pass
+    return None
+
+
+def _exit_interrupted(exc: BaseException | None) -> NoReturn:
+    """`fleetgen: terminated` and exit 143 for SIGTERM; `fleetgen: interrupted` and 130 for Ctrl-C."""
+    if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM:
+        click.echo("fleetgen: terminated", err=True)
+        sys.exit(ExitCode.TERMINATED)
+    click.echo("fleetgen: interrupted", err=True)
+    sys.exit(ExitCode.INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the code DESIGN.md fixes; never shows a traceback for bad input.
 
@@ -113,19 +140,18 @@ def main(argv: list[str] | None = None) -> None:
     # again and again (seconds for 10,000 clusters). Reference counting still frees everything else.
     collecting = gc.isenabled()
     gc.disable()
+    previous_sigterm = _terminate_like_ctrl_c()
     try:
         rv: Any = cli.main(args=args, prog_name="fleetgen", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("fleetgen: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.Abort as exc:  # (click's form of a KeyboardInterrupt)
+        _exit_interrupted(exc.__context__)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("fleetgen: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        _exit_interrupted(exc)
     except FleetgenError as exc:
         if show_traceback:
             import traceback
@@ -148,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if collecting:
             gc.enable()
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
     sys.exit(int(rv) if isinstance(rv, int) else ExitCode.OK)
 
 

@@ -15,8 +15,10 @@ Atomicity (the design, and why):
 3. Commit: for each target, the old file is hard-linked to a backup (`.<name>.fleetgen-old-*`),
    then the temporary file is renamed over it with `os.replace` (atomic on POSIX: a reader sees
    the old bytes or the new bytes, never a partial file); stale files are renamed to backups. If
-   anything fails (an exception, or Ctrl-C), every step done so far is undone from the backups,
-   so the old tree is whole again.
+   anything fails (an exception, Ctrl-C or SIGTERM), every step done so far is undone from the
+   backups, so the old tree is whole again. SIGINT and SIGTERM are held back while the tree is
+   written and raised between steps (`_signals_held`), so no signal lands between a rename and
+   its bookkeeping, and none interrupts the rollback.
 4. Cleanup: backups are removed, then the directories that became empty.
 
 Unchanged files are not rewritten (their inode and mtime stay), which keeps a re-render of a
@@ -47,13 +49,14 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
-from fleetgen.errors import RenderError
+from fleetgen.errors import Interrupted, RenderError
 from fleetgen.render.base import RenderResult
 from fleetgen.render.layout import CLUSTERS_DIR, cluster_key
 
@@ -334,7 +337,7 @@ def _staging_dirs(out_dir: Path) -> list[Path]:
     return [Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)]
 
 
-def _write_new_tree(out_dir: Path, result: RenderResult) -> None:
+def _write_new_tree(out_dir: Path, result: RenderResult, checkpoint: Callable[[], None]) -> None:
     """First write (`out_dir` does not exist): stage every file in a sibling directory, then
     rename it to `out_dir` (one atomic rename). Files get FILE_MODE, directories the umask's.
 
@@ -352,6 +355,7 @@ def _write_new_tree(out_dir: Path, result: RenderResult) -> None:
         top = os.fspath(staging)
         known = {""}  # directories made, relative to the staging directory ("" is itself)
         for file in result.files:
+            checkpoint()
             rel = _rel_path(file.path)
             folder = rel.rpartition("/")[0]
             if folder not in known:
@@ -361,6 +365,7 @@ def _write_new_tree(out_dir: Path, result: RenderResult) -> None:
                     folder = folder.rpartition("/")[0]
             _write_fd(os.open(f"{top}/{rel}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE),
                       file.content, FILE_MODE)
+        checkpoint()
         os.rename(staging, out_dir)
     except BaseException as err:
         if made:
@@ -396,6 +401,40 @@ def _remove_empty_dirs(out_dir: Path, candidates: Iterable[Path]) -> None:
             d = d.parent
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[Callable[[], None]]:
+    """Hold SIGINT and SIGTERM back while the tree is written; yield a checkpoint to call between steps.
+
+    A signal that arrives is only recorded. The checkpoint raises it (`Interrupted`, a
+    KeyboardInterrupt) where the bookkeeping of the steps done is complete, so the rollback knows
+    every file it must restore; a signal during the rollback or the clean-up waits until the tree
+    is whole, and is raised when the block ends. A signal the process ignores stays ignored; off the
+    main thread (no signal handlers there) nothing is held back.
+    """
+    pending: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    def checkpoint() -> None:
+        if pending:
+            raise Interrupted(pending[0])
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, hold)
+    except ValueError:  # (not the main thread)
+        pass
+    try:
+        yield checkpoint
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    checkpoint()
+
+
 def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[str]) -> WriteReport:
     """Make `out_dir` hold exactly the result's files, writing only what changed, all or nothing.
 
@@ -413,6 +452,13 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
         RenderError: the output directory is not a directory, a result path is unsafe, or a
             write failed; in the last case the old tree was restored.
     """
+    with _signals_held() as checkpoint:
+        return _write_tree(out_dir, result, allow_delete, checkpoint)
+
+
+def _write_tree(out_dir: Path, result: RenderResult, allow_delete: frozenset[str],
+                checkpoint: Callable[[], None]) -> WriteReport:
+    """`write_tree`'s steps; `checkpoint` raises a held signal between them."""
     if out_dir.exists() and not out_dir.is_dir():
         raise RenderError(f"{out_dir}: exists and is not a directory; move it away so fleetgen can write its output there")
     _check_paths(result)
@@ -438,8 +484,9 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
     removed = sorted(p for p in existing if p not in wanted)
     if not (added or changed or removed):
         return WriteReport((), (), (), unchanged, swept)
+    checkpoint()
     if not out_dir.exists() and not out_dir.is_symlink():
-        _write_new_tree(out_dir, result)
+        _write_new_tree(out_dir, result, checkpoint)
         return WriteReport(tuple(added), (), (), 0)
 
     changed_set = frozenset(changed)
@@ -449,6 +496,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
         known_dirs: set[Path] = set()
         _make_dirs(out_dir, created_dirs, known_dirs)
         for path in added + changed:
+            checkpoint()
             target = out_dir.joinpath(*PurePosixPath(path).parts)
             _make_dirs(target.parent, created_dirs, known_dirs)
             mode = (os.stat(target).st_mode & 0o777) if path in changed_set else FILE_MODE
@@ -463,6 +511,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
     backups: list[Path] = []
     try:  # 2. commit: one atomic rename per file, undoable from the backups
         for path in sorted(added + changed):
+            checkpoint()
             target = out_dir.joinpath(*PurePosixPath(path).parts)
             backup = _backup(target) if path in changed_set else None
             if backup is not None:
@@ -470,6 +519,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
             os.replace(temps[path], target)
             done.append((target, backup))
         for path in removed:
+            checkpoint()
             target = existing[path]
             backup = _backup(target)
             backups.append(backup)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
-from fleetgen.errors import RenderError
+from fleetgen.errors import Interrupted, RenderError
 from fleetgen.render import write as write_mod
 from fleetgen.render.base import OutputFile, RenderResult
 from fleetgen.render.write import Change, ClusterDeletionRefused, diff_tree, scan_tree, write_tree
@@ -195,6 +196,48 @@ def test_keyboard_interrupt_during_commit_rolls_back_and_propagates(written: Pat
     with pytest.raises(KeyboardInterrupt):
         write_tree(written, result_of({p: c + "x\n" for p, c in TREE.items()}), allow_delete=NOTHING)
     assert contents(written) == before_contents
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["after a rename", "after a backup", "after a temporary file", "in the rollback"])
+def test_a_signal_at_any_moment_of_the_write_leaves_the_old_tree(written: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 signum: int, moment: str) -> None:
+    """A real signal (Ctrl-C, or the SIGTERM of `timeout` or a cancelled CI job) delivered right
+    after a file operation, before its bookkeeping: held back until the step is recorded, then
+    raised as `Interrupted`, and the old tree is restored whole. Before, a Ctrl-C there left one
+    file new, and SIGTERM killed the process with the tree half written."""
+    before = contents(written)
+    real = {"replace": os.replace, "backup": write_mod._backup, "temp": write_mod._write_temp}
+    calls = {"n": 0}
+
+    def signal_on_third(result):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            signal.raise_signal(signum)
+        return result
+
+    if moment == "after a rename":
+        monkeypatch.setattr(write_mod.os, "replace", lambda src, dst: signal_on_third(real["replace"](src, dst)))
+    elif moment == "after a backup":
+        monkeypatch.setattr(write_mod, "_backup", lambda target: signal_on_third(real["backup"](target)))
+    elif moment == "after a temporary file":
+        monkeypatch.setattr(write_mod, "_write_temp", lambda *a: signal_on_third(real["temp"](*a)))
+    else:  # a second signal while the first one's rollback restores the backups
+        def replace(src, dst):  # type: ignore[no-untyped-def]
+            if ".fleetgen-old-" in os.fspath(src):
+                signal.raise_signal(signum)
+            return signal_on_third(real["replace"](src, dst))
+        monkeypatch.setattr(write_mod.os, "replace", replace)
+    new = {p: c + "x\n" for p, c in TREE.items()}
+    new["clusters/clusters/new/cluster.yaml"] = "new\n"
+    del new["gitops/gitrepo.yaml"]
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted) as raised:
+        write_tree(written, result_of(new), allow_delete=NOTHING)
+    assert raised.value.signum == signum
+    assert isinstance(raised.value, KeyboardInterrupt)
+    assert contents(written) == before  # whole: no new file, no temporary or backup file left
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handlers are put back
 
 
 def test_leftovers_of_a_crashed_run_are_stale_until_the_next_write_removes_them(written: Path) -> None:
