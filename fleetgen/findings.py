@@ -83,6 +83,9 @@ class Finding:
         object: the rendered object concerned, if any.
         rendered: position in the rendered output, when the finding is about a rendered object.
         hint: optional extra advice.
+        also: the other rendered objects one finding stands for, when the same problem of several
+            objects comes from one default of fleetgen.yaml and is reported once
+            (`fleetgen.policy.emit.merge_defaults_findings`); `plan` marks each of them.
     """
 
     rule_id: str
@@ -93,6 +96,7 @@ class Finding:
     object: ObjectRef | None = None
     rendered: Position | None = None
     hint: str = ""
+    also: tuple[ObjectRef, ...] = ()
 
     def sort_key(self) -> tuple:
         """Sort by file, line, column, rule id, message (STYLE.md §4)."""

@@ -102,7 +102,9 @@ def merge_defaults_findings(findings: Iterable[Finding]) -> list[Finding]:
         if not path:  # (objects: `spec.version of KubeadmControlPlane ns/a and 1 more (from defaults): ...`)
             first, more = group[0][1], len({subject for _, subject in group}) - 1
             message = f"{first} and {more} more (from defaults): {problem}" if more else group[0][0].message
-            merged.append(replace(group[0][0], message=message))
+            head = group[0][0]
+            also = tuple(dict.fromkeys(f.object for f, _ in group[1:] if f.object is not None and f.object != head.object))
+            merged.append(replace(head, message=message, also=also))
             continue
         specs = sorted({spec for _, spec in group})
         named = ", ".join(specs[:_MAX_SPECS_NAMED]) + (f" and {len(specs) - _MAX_SPECS_NAMED} more"

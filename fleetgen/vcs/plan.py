@@ -642,7 +642,8 @@ def diff_objects(base: Sequence[PlanObject], head: Sequence[PlanObject],
     rule_hits: dict[tuple[str, str, str], str] = {}
     for f in findings:
         if f.rule_id in TRANSITION_RULES and f.severity is Severity.ERROR and f.object is not None:
-            rule_hits.setdefault((f.object.kind, f.object.namespace, f.object.name), f"[{f.rule_id}] {f.message}")
+            for ref in (f.object, *f.also):  # (one finding for a default many clusters inherit: each object)
+                rule_hits.setdefault((ref.kind, ref.namespace, ref.name), f"[{f.rule_id}] {f.message}")
     out: list[ObjectChange] = []
     for key in sorted(set(old_index) | set(new_index)):
         old, new = old_index.get(key), new_index.get(key)

@@ -225,6 +225,20 @@ def test_plan_control_plane_two_minor_upgrade_is_forbidden(rendered_repo: Path, 
     assert not any("after the control plane" in t for t in texts if t.startswith("rollout kv-demo/control-plane"))
 
 
+def test_plan_downgrade_in_the_defaults_is_forbidden_in_every_cluster(rendered_repo: Path, cli: Cli) -> None:
+    """One finding for the default both clusters inherit (validate reports it once), and plan marks
+    each cluster's control plane forbidden, not only the first one's."""
+    edit(rendered_repo, "fleetgen.yaml", "kubernetesVersion: v1.33.1", "kubernetesVersion: v1.32.5")
+    data = plan_json(cli, rendered_repo, code=1)
+    assert data["summary"]["clusters"]["forbidden"] == 2 and data["summary"]["clusters"]["rollout"] == 0
+    for name in ("kv-demo", "pve-demo"):
+        cluster = cluster_of(data, name)
+        assert cluster["action"] == "forbidden", cluster
+        (kcp,) = [o for o in cluster["objects"] if o["kind"] == "KubeadmControlPlane"]
+        assert kcp["action"] == "forbidden"
+        assert kcp["message"].startswith("[k8s-upgrade-skip] ")
+
+
 def test_plan_markdown_has_the_summary_line_and_a_section_per_cluster(rendered_repo: Path, cli: Cli) -> None:
     edit(rendered_repo, KV_SPEC, "      replicas: 3\n", "      replicas: 4\n")
     edit(rendered_repo, PVE_SPEC, "      machine: {cpus: 2, memory: 4Gi, diskSize: 20Gi}\n",
