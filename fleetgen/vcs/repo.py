@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -32,6 +33,9 @@ import git
 from gitdb.exc import BadName, BadObject
 
 from fleetgen.errors import VcsError
+
+#: An abbreviated or full commit sha.
+_HEX = re.compile(r"[0-9a-f]{7,40}")
 
 #: What a fleet revision consists of (paths relative to the fleet root): enough to load and render it.
 FLEET_SOURCE_PATHS: tuple[str, ...] = ("fleetgen.yaml", "clusters", "crs", "schemas/sources.yaml")
@@ -122,6 +126,9 @@ class FleetRepo:
             kind = ""
         if kind and kind != "commit":
             return f"it names a {kind}, not a commit"
+        if self._is_shallow() and (any(c in ref for c in "~^") or _HEX.fullmatch(ref)):  # (history, not a name)
+            return ("this clone is shallow and lacks that history; fetch it (`git fetch --unshallow`, or "
+                    "`fetch-depth: 0` with actions/checkout)")
         text = str(err)
         detail = text.partition(" - ")[2].removesuffix("' did not resolve to an object")  # (GitPython's revision syntax errors)
         if detail:
@@ -131,6 +138,14 @@ class FleetRepo:
         if any(c in ref for c in "~^:@{"):
             return text[:1].lower() + text[1:]  # e.g. "invalid revlog index: 5"
         return "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"
+
+    def _is_shallow(self) -> bool:
+        """True for a shallow clone (`git clone --depth 1`, CI checkouts): its `shallow` file lists
+        the commits whose parents were not fetched."""
+        try:
+            return (Path(self._repo.common_dir) / "shallow").is_file()
+        except (OSError, ValueError):
+            return False
 
     def short_sha(self, sha: str) -> str:
         """Abbreviated sha (7 hex digits)."""

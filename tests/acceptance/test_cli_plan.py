@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -289,6 +290,23 @@ def test_plan_unknown_base_is_a_usage_error(rendered_repo: Path, cli: Cli) -> No
     result = cli("--repo", str(rendered_repo), "plan", "--base", "origin/nope")
     assert result.exit_code == 2
     assert "unknown git ref 'origin/nope'" in result.stderr
+
+
+def test_a_base_beyond_a_shallow_clone_says_to_fetch_the_history(rendered_repo: Path, tmp_path: Path, cli: Cli) -> None:
+    """CI checks out one commit (`fetch-depth: 1`); HEAD~1 and an older sha are then not there."""
+    first = git(rendered_repo, "rev-parse", "HEAD").strip()
+    edit(rendered_repo, KV_SPEC, "replicas: 3", "replicas: 4")
+    git(rendered_repo, "commit", "-q", "-am", "scale")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{rendered_repo}", str(shallow))
+    shutil.copytree(rendered_repo / "schemas", shallow / "schemas", dirs_exist_ok=True)
+    for ref in ("HEAD~1", first[:12]):
+        result = cli("--repo", str(shallow), "plan", "--base", ref)
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert (f"unknown git ref {ref!r} in {shallow}: this clone is shallow and lacks that history; fetch it "
+                "(`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout)") in result.stderr
+    result = cli("--repo", str(shallow), "plan", "--base", "nope")
+    assert "no branch, tag or commit of that name" in result.stderr
 
 
 def test_plan_invalid_working_tree_prints_findings_and_exits_1(rendered_repo: Path, cli: Cli) -> None:
