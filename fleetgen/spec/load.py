@@ -434,7 +434,13 @@ def load_cluster(root: Path, path: Path, config: models.FleetConfig, config_sour
             msg = f"kind: expected ClusterSpec in {CLUSTERS_DIR}/, got 'Addon'; an addon lives in {ADDONS_DIR}/<name>/{ADDON_FILE}"
         else:
             msg = f"kind: expected ClusterSpec in {CLUSTERS_DIR}/, got {_short(kind)}"
-        return None, [Finding("spec", Severity.ERROR, msg, source.lookup("/kind"), pointer="/kind")]
+        problems = [Finding("spec", Severity.ERROR, msg, source.lookup("/kind"), pointer="/kind")]
+        api_version = data.get("apiVersion")
+        if kind != "Addon" and api_version != models.API_VERSION:  # (one message per problem: a wrong apiVersion too)
+            said = "required field is missing" if "apiVersion" not in data else f"input should be {models.API_VERSION!r}, got {_short(api_version)}"
+            problems.append(Finding("spec", Severity.ERROR, f"apiVersion: {said}", source.lookup("/apiVersion"),
+                                    pointer="/apiVersion"))
+        return None, sorted(problems, key=lambda f: f.sort_key())
     merged = deep_merge(config.defaults, data) if config.defaults else data
     merged_source = source.under(_defaults_source(config_source)) if config.defaults else source
     merged, findings = _one_hypervisor(merged, source)

@@ -660,6 +660,15 @@ def test_wrong_api_version(repo: Path) -> None:
     )
 
 
+def test_wrong_api_version_and_kind_are_two_problems(repo: Path) -> None:
+    """Both reported: fixing the kind alone must not reveal the apiVersion only on the next run."""
+    edit(repo, KV, "apiVersion: fleetgen.dev/v1alpha1", "apiVersion: fleetgen.dev/v1")
+    edit(repo, KV, "kind: ClusterSpec", "kind: Cluster")
+    assert_rejected(repo, [(KV, line_of(repo, KV, "apiVersion"), "apiVersion: input should be 'fleetgen.dev/v1alpha1', "
+                                                                 "got 'fleetgen.dev/v1'"),
+                           (KV, line_of(repo, KV, "kind: Cluster"), "kind: expected ClusterSpec in clusters/, got 'Cluster'")])
+
+
 def test_memory_in_gb(repo: Path) -> None:
     edit(repo, KV, "      machine: {cpus: 2, memory: 4Gi}", "      machine: {cpus: 2, memory: 4GB}")
     (p,) = assert_rejected(
