@@ -56,11 +56,11 @@ class RenderedObject:
     @property
     def identity(self) -> ObjectIdentity:
         """Its API group, kind, namespace and name, with its cluster and origin (`ObjectIdentity`)."""
-        meta = self.manifest.get("metadata") or {}
-        api_version = str(self.manifest.get("apiVersion", ""))
-        return ObjectIdentity(api_version.rpartition("/")[0], str(self.manifest.get("kind", "")),
-                              str(meta.get("namespace") or ""), str(meta.get("name", "")), self.cluster,
-                              self.spec_pointer(""))
+        manifest = self.manifest
+        meta = manifest.get("metadata") or {}
+        return ObjectIdentity(manifest.get("apiVersion", "").rpartition("/")[0], manifest.get("kind", ""),
+                              meta.get("namespace") or "", meta.get("name", ""), self.cluster,
+                              self.origin.get("", ""))
 
     @property
     def ref(self) -> ObjectRef:
