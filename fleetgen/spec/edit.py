@@ -419,15 +419,23 @@ def find_cluster(fleet: Fleet, name: str) -> LoadedCluster:
                                                       for c in fleet.clusters}))
 
 
-def _decode(path: Path, rel: str) -> tuple[bytes, str]:
+_BOM = "\ufeff"
+
+
+def _decode(path: Path, rel: str) -> tuple[bytes, str, str]:
+    """(the file's bytes, its text without a UTF-8 byte-order mark, the mark or "") for an edit that
+    writes the mark back (`_encode`): the loader accepts a spec that starts with one."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:  # pragma: no cover - load_fleet rejected it already
         raise EditError("not UTF-8 text", path=rel) from err
-    if text.startswith("\ufeff"):
-        raise EditError("the file starts with a byte-order mark; remove it and retry", path=rel)
-    return raw, text
+    bom = _BOM if text.startswith(_BOM) else ""
+    return raw, text[len(bom):], bom
+
+
+def _encode(text: str, bom: str) -> bytes:
+    return (bom + text).encode("utf-8")
 
 
 def _position_line(cluster: LoadedCluster, pointer: str) -> int | None:
@@ -478,10 +486,10 @@ def prepare_pool_scale(fleet: Fleet, cluster_name: str, pool_name: str, replicas
             f"pool {pool_name} is autoscaled ({a.min_replicas}..{a.max_replicas}); "
             "change autoscaling.minReplicas/maxReplicas instead",
             target=target, path=cluster.path, line=_position_line(cluster, f"{pointer}/autoscaling"))
-    raw, text = _decode(fleet.root / cluster.path, cluster.path)
+    raw, text, bom = _decode(fleet.root / cluster.path, cluster.path)
     edit = set_int(text, ("spec", "workers", index, "replicas"), replicas, file=cluster.path)
     note = "replicas was unset (CAPI defaulted it to 1); inserted" if edit.inserted else ""
-    return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, edit.text.encode("utf-8"), edit.line,
+    return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, _encode(edit.text, bom), edit.line,
                     pool.replicas, replicas, edit.inserted, note)
 
 
@@ -519,15 +527,15 @@ def prepare_control_plane_scale(fleet: Fleet, cluster_name: str, replicas: int) 
         raise ScaleRefusedError(
             f"spec.controlPlane.replicas: must be odd for stacked etcd, got {replicas}",
             target=target, path=cluster.path, line=None if inherited else _position_line(cluster, pointer))
-    raw, text = _decode(fleet.root / cluster.path, cluster.path)
+    raw, text, bom = _decode(fleet.root / cluster.path, cluster.path)
     if inherited and pos is not None:
         if replicas == current:
             return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, raw, pos.line, current, replicas,
                             note=f"inherited from {pos.file}:{pos.line}")
         edit = set_int(text, ("spec", "controlPlane", "replicas"), replicas, file=cluster.path)
         note = f"was inherited from {pos.file}:{pos.line}; key inserted into {cluster.path}"
-        return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, edit.text.encode("utf-8"), edit.line,
+        return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, _encode(edit.text, bom), edit.line,
                         current, replicas, True, note)
     edit = set_int(text, ("spec", "controlPlane", "replicas"), replicas, file=cluster.path)
-    return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, edit.text.encode("utf-8"), edit.line,
+    return SpecEdit(fleet.root / cluster.path, cluster.path, target, raw, _encode(edit.text, bom), edit.line,
                     current, replicas, edit.inserted)

@@ -107,6 +107,21 @@ def test_scale_flow_style_spec_keeps_layout_and_comments(rendered_repo: Path, cl
     assert len(minus) == len(plus) == 2
 
 
+def test_scale_keeps_a_byte_order_mark_the_spec_starts_with(rendered_repo: Path, cli: Cli) -> None:
+    """render and validate accept a spec saved with a UTF-8 BOM (some Windows editors); so does
+    scale, which changes the one line and keeps the mark."""
+    path = rendered_repo / KV_SPEC
+    original = path.read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + original)
+    git(rendered_repo, "commit", "-q", "-am", "bom")
+    for argv in (["scale", "kv-demo", "md-0", "4"], ["scale", "kv-demo", "--control-plane", "3"]):
+        result = cli("--repo", str(rendered_repo), *argv)
+        assert result.exit_code == 0, result.stdout + result.stderr
+    expected = original.replace(b"      replicas: 3\n", b"      replicas: 4\n", 1)
+    expected = expected.replace(b"  controlPlane:\n    replicas: 1\n", b"  controlPlane:\n    replicas: 3\n", 1)
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected
+
+
 def test_scale_control_plane_inherited_from_defaults_inserts_the_key(rendered_repo: Path, cli: Cli) -> None:
     config = rendered_repo / "fleetgen.yaml"
     config.write_text(config.read_text().replace("    kubernetesVersion: v1.33.1\n",
