@@ -16,8 +16,9 @@ Rules (all positioned at the payload file, line and column of the offending fiel
 * A file that is one JSON array of objects is read as those objects, as the CRS controller does
   (`fleetgen.render.crs.is_json_list`: its first non-space byte within the first 32 is `[`).
 * `parse` (error): the file is not valid YAML (the position of the syntax error), or it is read as a
-  JSON list but is not strict JSON (the controller would silently apply nothing of it); its objects
-  are not checked further.
+  JSON list but is not strict JSON (the controller would silently apply nothing of it), or it holds
+  a `%YAML`/`%TAG` directive (the controller cuts payloads at `---` lines, leaving the directive
+  without its document); its objects are not checked further.
 * `addon-schema` (error): a document is not a mapping, lacks `apiVersion`, `kind` or `metadata.name`,
   does not match the strict core schema (wrong type, unknown field, missing required field), or uses a
   built-in API group with an apiVersion/kind that the cluster's Kubernetes version does not serve
@@ -57,6 +58,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,6 +86,11 @@ RULE_PARSE = "parse"
 
 #: Files kept in the parse cache (a run touches each payload once; a long-lived process stays bounded).
 _PARSE_CACHE_SIZE = 64
+#: A YAML directive line (`%YAML 1.2`, `%TAG ! tag:...`). cluster-api util/yaml.ToUnstructured reads a
+#: payload with apimachinery's YAMLReader, which cuts it at `---` lines, and yaml.Unmarshal (go-yaml)
+#: then refuses the part holding only the directive ("did not find expected <document start>";
+#: go-yaml v2 also refuses %YAML 1.2 as "incompatible").
+_DIRECTIVE = re.compile(rb"(?m)^%(YAML|TAG)[ \t]")
 #: Per-document core-schema results kept.
 _RESULT_CACHE_SIZE = 4096
 
@@ -143,6 +150,13 @@ def _parse(file: str, raw: bytes) -> _Parsed:
         not_json = json_list_finding(raw, file)  # the same finding as the renderer's, reported once
         if not_json is not None:
             parsed = _Parsed((), digest, not_json)
+        elif (directive := _DIRECTIVE.search(raw)) is not None:
+            line = raw.count(b"\n", 0, directive.start()) + 1
+            parsed = _Parsed((), digest, Finding(
+                "parse", Severity.ERROR,
+                f"a YAML {directive.group(1).decode()} directive: the ClusterResourceSet controller splits a payload at "
+                "its '---' lines and parses each part alone, so the directive is left without its document and "
+                "the whole resource fails to apply; remove the line", Position(file, line, 1)))
     _remember(_parse_cache, key, parsed, _PARSE_CACHE_SIZE)
     return parsed
 

@@ -567,6 +567,22 @@ def test_check_payloads_json_list_that_is_not_strict_json_is_a_parse_error(
     assert ": the file starts with '[', so the ClusterResourceSet controller" in findings[0].message
 
 
+@pytest.mark.parametrize(("text", "line"), [
+    ("%YAML 1.2\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n", 1),
+    ("%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n", 1),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n...\n%TAG !e! tag:example.com,2024:\n"
+     "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: x}\n", 5),
+], ids=["yaml-1.2", "yaml-1.1", "tag-before-the-second-document"])
+def test_check_payloads_yaml_directive_is_a_parse_error(tmp_path: Path, text: str, line: int) -> None:
+    # PyYAML reads these; the CRS controller cuts the payload at `---` lines and go-yaml then refuses the
+    # part holding only the directive, so nothing of the resource is applied
+    findings = check_payloads(make_fleet(tmp_path, {"flags": {"flags.yaml": text}}))
+    assert triples(findings) == [("crs/flags/flags.yaml", line, 1, "parse", "error")]
+    assert "directive: the ClusterResourceSet controller splits a payload at its '---' lines" in findings[0].message
+    plain = text.replace("%YAML 1.2\n", "").replace("%YAML 1.1\n", "").replace("%TAG !e! tag:example.com,2024:\n", "")
+    assert check_payloads(make_fleet(tmp_path / "plain", {"flags": {"flags.yaml": plain}})) == []
+
+
 def test_check_payloads_list_after_32_bytes_of_space_is_a_yaml_list_not_a_json_list(tmp_path: Path) -> None:
     # isJSONList only peeks 32 bytes: past them the controller reads YAML, and a list is not an object
     text = " " * 40 + '[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}}]\n'
