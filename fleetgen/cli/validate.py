@@ -89,6 +89,11 @@ def _validate(root: Path, *, fmt: str, fail_on: Severity, base_ref: str | None, 
         inputs = read_inputs(root, schema_locations)
         summary = lookup(root, inputs=inputs)
     if summary is not None:
+        from fleetgen.render.write import files_differ
+
+        if files_differ(root / summary.output_dir, summary.files):  # (output on disk to check as it is)
+            summary = None
+    if summary is not None:
         result = summary.result  # the same inputs as a clean run already checked
     else:
         from fleetgen.pipeline import run_pipeline
@@ -102,6 +107,10 @@ def _validate(root: Path, *, fmt: str, fail_on: Severity, base_ref: str | None, 
 
             result.extend(committed_base_findings(root, base_ref, outcome))
             result.extend(edited_output_findings(root, base_ref, outcome, schema_locations))
+        else:  # (the output files as the agent applies them, where they differ from the rendering)
+            from fleetgen.vcs.edited_output import output_on_disk_findings
+
+            result.extend(output_on_disk_findings(root, outcome, schema_locations))
     buffer = io.StringIO()
     write_report(result, fmt, buffer, verbose=verbose, root=root)
     click.echo(buffer.getvalue(), nl=False)

@@ -241,6 +241,25 @@ def tree_matches(out_dir: Path, digests: dict[str, bytes]) -> bool:
     return True
 
 
+def files_differ(out_dir: Path, digests: dict[str, bytes]) -> bool:
+    """Whether a file of `digests` exists under `out_dir` with other bytes (missing files and
+    files `digests` does not name do not count: those are `render --check`'s).
+
+    Args:
+        out_dir: the output directory (may be missing).
+        digests: posix path relative to `out_dir` -> sha256 of the expected bytes.
+    """
+    for path, digest in digests.items():
+        try:
+            with open(out_dir.joinpath(*PurePosixPath(path).parts), "rb") as fh:
+                content = fh.read()
+        except OSError:
+            continue
+        if hashlib.sha256(content).digest() != digest:
+            return True
+    return False
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()

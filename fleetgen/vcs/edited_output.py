@@ -26,7 +26,7 @@ from fleetgen.findings import Finding, Position, Severity
 
 if TYPE_CHECKING:
     from fleetgen.pipeline import PipelineOutcome
-    from fleetgen.render.base import OutputFile
+    from fleetgen.render.base import OutputFile, RenderResult
 
 RULE_ID = "output-edited"
 
@@ -59,16 +59,7 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
     if checked.rendered is None:
         return []
     output_dir = checked.fleet.config.output_dir
-    differing: list[tuple[OutputFile, bytes]] = []
-    base = os.path.join(root, output_dir)
-    for f in checked.rendered.files:
-        try:
-            with open(os.path.join(base, f.path), "rb") as fh:
-                data = fh.read()
-        except OSError:
-            continue  # (missing: stale, render --check's)
-        if data != f.content:
-            differing.append((f, data))
+    differing = _differing(root, checked)
     if not differing:  # (the common case, right after `fleetgen render`: git is not read)
         return []
     specs = {(c.namespace, c.name): c.path for c in checked.fleet.clusters}
@@ -112,6 +103,63 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
     return findings
 
 
+def _differing(root: Path, checked: PipelineOutcome) -> list[tuple[OutputFile, bytes]]:
+    """The rendered files whose bytes on disk differ, with those bytes (missing files left out:
+    stale, `render --check`'s)."""
+    assert checked.rendered is not None
+    base = os.path.join(root, checked.fleet.config.output_dir)
+    differing: list[tuple[OutputFile, bytes]] = []
+    for f in checked.rendered.files:
+        try:
+            with open(os.path.join(base, f.path), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if data != f.content:
+            differing.append((f, data))
+    return differing
+
+
+def output_on_disk_findings(root: Path, checked: PipelineOutcome, schema_locations: Sequence[Path] = ()) -> list[Finding]:
+    """What `validate` (without a base ref) finds in output files whose bytes differ from the
+    rendering: the GitOps agent applies the files as they are on disk and committed, stale or
+    edited by hand. Their objects as on disk get the strict schema, CEL (as on create) and
+    `OBJECT_RULES` checks; only findings their rendering has not are reported, positioned in the
+    output file (`fleet/clusters/ns/a/cluster.yaml:9:1: error [schema] Cluster a: spce: unknown
+    field`), and a file that is no longer YAML is an `output-edited` error. Output that is merely
+    stale (rendered from an earlier, valid version of a spec) passes: telling stale output is
+    `render --check`'s, and telling a hand edit from stale output needs a base (`--base REF`,
+    `edited_output_findings`).
+
+    Returns:
+        [] when the specs did not render or no output file differs (the common case).
+
+    Raises:
+        ConfigError: no synced schemas (exit 2).
+    """
+    if checked.rendered is None:
+        return []
+    differing = _differing(root, checked)
+    if not differing:
+        return []
+    output_dir = checked.fleet.config.output_dir
+    findings: list[Finding] = []
+    files: list[tuple[OutputFile, OutputFile]] = []
+    for f, data in differing:
+        parsed, problem = _parse(output_dir, f, data)
+        if parsed is None:
+            findings.append(Finding(RULE_ID, Severity.ERROR,
+                                    f"is not valid YAML ({problem}), so the GitOps agent cannot apply it; it differs "
+                                    "from what the specs render: edited by hand, or damaged",
+                                    Position(f"{output_dir}/{f.path}", 1, 1),
+                                    hint="run `fleetgen render` to write it again from the specs"))
+            continue
+        as_rendered, _ = _parse(output_dir, f, f.content)
+        if as_rendered is not None:
+            files.append((parsed, as_rendered))
+    return findings + _edit_findings(root, checked, files, None, schema_locations)
+
+
 def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | None, str]:
     """The edited file as an OutputFile whose objects are positioned in it (identity origin maps),
     or (None, the YAML error) when it is not YAML any more."""
@@ -153,6 +201,57 @@ def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: 
                    hint=f"edit the {'spec' if cluster_file else 'specs or addons'}, not the output, then run `fleetgen render`")
 
 
+def _edit_findings(root: Path, checked: PipelineOutcome, files: list[tuple[OutputFile, OutputFile]],
+                   base: RenderResult | None, schema_locations: Sequence[Path],
+                   trees: tuple[RenderResult, RenderResult, RenderResult, RenderResult] | None = None) -> list[Finding]:
+    """Strict schema, CEL (`oldSelf` from `base`, or as on create) and `OBJECT_RULES` findings on
+    the objects of `files` as on disk that their rendering has not; where the schema or CEL refuse
+    a field, the webhook mirrors' findings there are left out (the API server checks those first).
+
+    Args:
+        files: per file, (its objects as on disk, its rendering's objects), positioned in the file.
+        trees: (on-disk files, on-disk tree, rendered files, rendered tree) when the caller built them.
+    """
+    from fleetgen.pipeline import open_registry
+    from fleetgen.policy import OBJECT_RULES, run_rules
+    from fleetgen.policy.base import PolicyContext
+    from fleetgen.validate.engine import check_objects
+
+    if not files:
+        return []
+    head, tree_on_disk, rendered, tree_rendered = trees or _trees(checked, files)
+    output_dir = checked.fleet.config.output_dir
+    registry = open_registry(root, schema_locations)
+
+    def object_findings(files: RenderResult, tree: RenderResult) -> list[Finding]:
+        return [*check_objects(files, registry=registry, output_dir=output_dir, base=base),
+                *run_rules(PolicyContext(checked.fleet, tree), OBJECT_RULES)]
+
+    known = {(f.rule_id, f.message) for f in object_findings(rendered, tree_rendered)}
+    found = [f for f in object_findings(head, tree_on_disk) if (f.rule_id, f.message) not in known]
+    # the API server checks the schema and its CEL rules before the admission webhooks: where they
+    # refuse a field, that is the problem to report there, not the webhook mirrors' view of it
+    validated = {f.position for f in found if f.rule_id in ("schema", "cel")}
+    mirrors = {r.id for r in OBJECT_RULES}
+    return [f for f in found if f.rule_id not in mirrors or f.position not in validated]
+
+
+def _trees(checked: PipelineOutcome, files: list[tuple[OutputFile, OutputFile]],
+           ) -> tuple[RenderResult, RenderResult, RenderResult, RenderResult]:
+    """(the files as on disk, the tree with them, the files as rendered, the tree with those): the
+    object rules follow references between files (a ClusterResourceSet's ConfigMaps are in other
+    addons' files); a cluster's objects reference only each other, in its own file."""
+    from fleetgen.render.base import RenderResult
+    from fleetgen.validate.engine import rest_of
+
+    clusters = checked.rendered.clusters if checked.rendered else ()
+    on_disk = {disk.path: disk for disk, _ in files}
+    as_rendered = {ours.path: ours for _, ours in files}
+    shared = [f for f in rest_of(checked.rendered).files if f.path not in on_disk] if checked.rendered else []
+    return (RenderResult(tuple(on_disk.values()), clusters), RenderResult((*on_disk.values(), *shared), clusters),
+            RenderResult(tuple(as_rendered.values()), clusters), RenderResult((*as_rendered.values(), *shared), clusters))
+
+
 def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list[tuple[OutputFile, OutputFile]],
                      committed: dict[str, tuple[int, str]], schema_locations: Sequence[Path]) -> list[Finding]:
     """Findings on the edited files' objects as on disk (`_parse`) that their rendering has not:
@@ -172,47 +271,22 @@ def _object_findings(root: Path, sha: str, checked: PipelineOutcome, files: list
         addon file no longer holds), at that object's spec position. Where the schema refuses a
         field, the object rules' and transition rules' findings at that position are left out.
     """
-    from fleetgen.pipeline import open_registry
-    from fleetgen.policy import OBJECT_RULES, RULES, rule_scope, run_rules
+    from fleetgen.policy import RULES, rule_scope, run_rules
     from fleetgen.policy.base import PolicyContext
-    from fleetgen.render.base import RenderResult
-    from fleetgen.validate.engine import check_objects, rest_of
     from fleetgen.vcs.plan_build import as_render_result, objects_from_commit
 
     if not files:
         return []
     output_dir = checked.fleet.config.output_dir
-    clusters = checked.rendered.clusters if checked.rendered else ()
-    head = RenderResult(tuple(disk for disk, _ in files), clusters)
-    rendered = RenderResult(tuple(ours for _, ours in files), clusters)
-    # the edited files with the files outside the clusters' bundles (addons, namespaces, the
-    # agent's), as on disk and as rendered: the object rules follow references between files (a
-    # ClusterResourceSet's ConfigMaps are in other addons' files); a cluster's objects reference
-    # only each other, in its own file
-    on_disk = {disk.path: disk for disk, _ in files}
-    as_rendered = {ours.path: ours for _, ours in files}
-    shared = [f for f in rest_of(checked.rendered).files if f.path not in on_disk] if checked.rendered else []
-    tree_on_disk = RenderResult((*on_disk.values(), *shared), clusters)
-    tree_rendered = RenderResult((*as_rendered.values(), *shared), clusters)
+    trees = _trees(checked, files)
+    head = trees[0]
     read = objects_from_commit(root, sha, output_dir, only={f"{output_dir}/{disk.path}" for disk, _ in files},
                                blobs=committed)
     if read is None:
         return []  # (a symlink in the committed output)
     base = as_render_result(read[0], output_dir)
-    registry = open_registry(root, schema_locations)
-
-    def object_findings(files: RenderResult, tree: RenderResult) -> list[Finding]:
-        return [*check_objects(files, registry=registry, output_dir=output_dir, base=base),
-                *run_rules(PolicyContext(checked.fleet, tree), OBJECT_RULES)]
-
-    known = {(f.rule_id, f.message) for f in object_findings(rendered, tree_rendered)}
-    found = [f for f in object_findings(head, tree_on_disk) if (f.rule_id, f.message) not in known]
-    # the API server checks the schema and its CEL rules before the admission webhooks: where they
-    # refuse a field, that is the problem to report there, not the webhook mirrors' view of it
+    found = _edit_findings(root, checked, files, base, schema_locations, trees=trees)
     refused = {f.position for f in found if f.rule_id == "schema"}
-    validated = refused | {f.position for f in found if f.rule_id == "cel"}
-    mirrors = {r.id for r in OBJECT_RULES}
-    found = [f for f in found if f.rule_id not in mirrors or f.position not in validated]
     # every transition rule: both sides carry the working tree's specs, so the rules that compare
     # specs find nothing (the pipeline reported those), and the ones that compare objects see
     # exactly the hand edit (only the edited files, on both sides)
