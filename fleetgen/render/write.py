@@ -470,6 +470,8 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
             disk and that `allow_delete` does not name; nothing was written.
         RenderError: the output directory is not a directory, a result path is unsafe, or a
             write failed; in the last case the old tree was restored.
+        Interrupted: SIGINT or SIGTERM arrived while the tree was written; the old tree was
+            restored (or, when it came during the clean-up, the new tree is whole).
     """
     with _signals_held() as checkpoint:
         return _write_tree(out_dir, result, allow_delete, checkpoint)
