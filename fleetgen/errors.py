@@ -34,11 +34,14 @@ class Interrupted(KeyboardInterrupt):
 
     Attributes:
         signum: the signal's number.
+        after_write: the signal came once the new output tree was whole (its clean-up): the tree
+            was written, not rolled back.
     """
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, *, after_write: bool = False) -> None:
         super().__init__(signum)
         self.signum = signum
+        self.after_write = after_write
 
 
 class FleetgenError(Exception):

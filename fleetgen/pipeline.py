@@ -29,15 +29,17 @@ then `check_fleet`), which still runs with a base ref.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fleetgen.errors import ConfigError
 from fleetgen.findings import CheckResult
@@ -308,6 +310,32 @@ def _compute_chunk(paths: list[Path]) -> list[bytes]:
     return [encode_entry(compute_cluster(root, p, config, config_source, registry)) for p in paths]
 
 
+#: The signals that stop a run: the parent handles them, its workers ignore them.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _quiet_worker() -> None:
+    """Pool initializer: a worker ignores SIGINT and SIGTERM, which the parent handles for the
+    whole run (`timeout` and Ctrl-C signal the process group): the parent stops the workers
+    (`_stop_workers`), so no worker prints a traceback or is left running. They are blocked
+    from the fork until here (`_compute_all`), then ignored and unblocked."""
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _stop_workers(pool: Any) -> None:
+    """Kill the pool's worker processes and let it go without waiting for their work.
+
+    Killed first, then shut down without cancelling: the pool's management thread then fails the
+    pending work as "broken" instead of tripping over cancelled futures."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # (CPython's ProcessPoolExecutor)
+        with contextlib.suppress(Exception):
+            process.kill()
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False)
+
+
 def _usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -350,12 +378,27 @@ def _compute_all(root: Path, todo: list[tuple[Path, str | None]], config: FleetC
     if frozen:
         gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for chunk, blobs in zip(chunks, pool.map(_compute_chunk, [[p for p, _ in c] for c in chunks]), strict=True):
-                for (_, key), blob in zip(chunk, blobs, strict=True):
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_quiet_worker)
+        try:
+            # (futures, not `pool.map`: map's iterator cancels the pending futures when an interrupt
+            # unwinds it, and CPython's pool thread then fails on them with InvalidStateError)
+            # (the workers are forked while submitting: with SIGINT and SIGTERM blocked, none arrives
+            # in a child before `_quiet_worker` ignores them; the parent gets them once unblocked)
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            try:
+                futures = [pool.submit(_compute_chunk, [p for p, _ in c]) for c in chunks]
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            for chunk, future in zip(chunks, futures, strict=True):
+                for (_, key), blob in zip(chunk, future.result(), strict=True):
                     if store is not None and key is not None:
                         store.put(key, blob)
                     out.append(decode_entry(blob))
+        except BaseException:
+            _stop_workers(pool)  # (Ctrl-C, SIGTERM, a failure: no worker outlives the run, none is waited for)
+            raise
+        pool.shutdown()
     finally:
         _WORKER_STATE = None
         if frozen:

@@ -116,11 +116,13 @@ def _terminate_like_ctrl_c() -> Any:
 
 
 def _exit_interrupted(exc: BaseException | None) -> NoReturn:
-    """`fleetgen: terminated` and exit 143 for SIGTERM; `fleetgen: interrupted` and 130 for Ctrl-C."""
+    """`fleetgen: terminated` and exit 143 for SIGTERM; `fleetgen: interrupted` and 130 for Ctrl-C;
+    with `(the output was written in full)` when the signal came once the new output tree was whole."""
+    done = " (the output was written in full)" if isinstance(exc, Interrupted) and exc.after_write else ""
     if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM:
-        click.echo("fleetgen: terminated", err=True)
+        click.echo(f"fleetgen: terminated{done}", err=True)
         sys.exit(ExitCode.TERMINATED)
-    click.echo("fleetgen: interrupted", err=True)
+    click.echo(f"fleetgen: interrupted{done}", err=True)
     sys.exit(ExitCode.INTERRUPTED)
 
 
@@ -191,9 +193,16 @@ def run() -> NoReturn:
 
     code = int(ExitCode.OK)
     try:
-        main()
+        try:
+            main()
+        finally:  # (the run is over: a second Ctrl-C or SIGTERM must not print a traceback now)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
     except SystemExit as exc:  # how `main` always ends, with one of DESIGN.md's (int) exit codes
         code = int(exc.code or 0)
+    except KeyboardInterrupt as exc:  # (a second signal while `main` reported the first)
+        code = int(ExitCode.TERMINATED if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM
+                   else ExitCode.INTERRUPTED)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

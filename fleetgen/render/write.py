@@ -427,7 +427,7 @@ def _signals_held() -> Iterator[Callable[[], None]]:
     A signal that arrives is only recorded. The checkpoint raises it (`Interrupted`, a
     KeyboardInterrupt) where the bookkeeping of the steps done is complete, so the rollback knows
     every file it must restore; a signal during the rollback or the clean-up waits until the tree
-    is whole, and is raised when the block ends. A signal the process ignores stays ignored; off the
+    is whole, and is raised when the block ends (`after_write` when the new tree was written). A signal the process ignores stays ignored; off the
     main thread (no signal handlers there) nothing is held back.
     """
     pending: list[int] = []
@@ -451,7 +451,8 @@ def _signals_held() -> Iterator[Callable[[], None]]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    checkpoint()
+    if pending:  # (held through the clean-up: the new tree is whole)
+        raise Interrupted(pending[0], after_write=True)
 
 
 def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[str]) -> WriteReport:
@@ -471,7 +472,7 @@ def write_tree(out_dir: Path, result: RenderResult, *, allow_delete: frozenset[s
         RenderError: the output directory is not a directory, a result path is unsafe, or a
             write failed; in the last case the old tree was restored.
         Interrupted: SIGINT or SIGTERM arrived while the tree was written; the old tree was
-            restored (or, when it came during the clean-up, the new tree is whole).
+            restored, or, when it came during the clean-up (`after_write`), the new tree is whole.
     """
     with _signals_held() as checkpoint:
         return _write_tree(out_dir, result, allow_delete, checkpoint)

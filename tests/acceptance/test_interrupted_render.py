@@ -78,3 +78,39 @@ def test_a_signal_during_the_write_leaves_the_old_output_whole(fleet: Path, sign
     assert process.returncode == code, stdout + stderr
     assert stderr.strip().splitlines()[-1] == message
     assert tree(out) == before
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_sigterm_to_the_process_group_stops_the_worker_processes_too(fleet: Path) -> None:
+    """`timeout` and CI runners signal the whole process group, worker processes included (a cold
+    run of this many clusters computes them on a pool of forked workers). The run stops with its
+    message, no worker prints a traceback or is left running, and fleet/ is untouched."""
+    out = fleet / "fleet"
+    before = tree(out)
+    process = subprocess.Popen([sys.executable, "-m", "fleetgen", "render", "--no-cache"], cwd=fleet,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _children(process.pid) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.002)
+        workers = _children(process.pid)
+        assert workers, "no worker processes were started"
+        for _ in range(3):  # (as a runner's repeated termination requests arrive)
+            os.killpg(process.pid, signal.SIGTERM)
+            time.sleep(0.003)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 143, stdout + stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "fleetgen: terminated"
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    assert tree(out) == before

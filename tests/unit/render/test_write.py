@@ -240,6 +240,27 @@ def test_a_signal_at_any_moment_of_the_write_leaves_the_old_tree(written: Path, 
     assert signal.getsignal(signal.SIGTERM) is previous  # the handlers are put back
 
 
+def test_a_signal_during_the_clean_up_keeps_the_new_tree_and_says_so(written: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is in place; removing the backups is all that is left: the new tree stays, and
+    the signal is raised once the clean-up is done, marked `after_write`."""
+    real = write_mod._remove_empty_dirs
+    sent = {"n": 0}
+
+    def remove_empty_dirs(*args):  # type: ignore[no-untyped-def]
+        if (written / "gitops/gitrepo.yaml").read_text() == "repo\nx\n":  # (the clean-up, not the sweep before)
+            sent["n"] += 1
+            signal.raise_signal(signal.SIGTERM)
+        return real(*args)
+
+    monkeypatch.setattr(write_mod, "_remove_empty_dirs", remove_empty_dirs)
+    new = {p: c + "x\n" for p, c in TREE.items()}
+    with pytest.raises(Interrupted) as raised:
+        write_tree(written, result_of(new), allow_delete=NOTHING)
+    assert sent["n"] == 1 and raised.value.after_write
+    assert contents(written) == {p: c.encode() for p, c in new.items()}  # whole, no backup left
+
+
 def test_leftovers_of_a_crashed_run_are_stale_until_the_next_write_removes_them(written: Path) -> None:
     """A killed write's temporary or backup file is not output (not owned), but it is not up to
     date either: committed, it would ship half a render."""
