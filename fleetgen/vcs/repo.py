@@ -126,9 +126,12 @@ class FleetRepo:
             kind = ""
         if kind and kind != "commit":
             return f"it names a {kind}, not a commit"
-        if self._is_shallow() and (any(c in ref for c in "~^") or _HEX.fullmatch(ref)):  # (history, not a name)
-            return ("this clone is shallow and lacks that history; fetch it (`git fetch --unshallow`, or "
-                    "`fetch-depth: 0` with actions/checkout)")
+        if self._is_shallow() and (_HEX.fullmatch(ref) or (any(c in ref for c in "~^") and self._names_a_commit(ref))):
+            # (history, not a name: `HEAD~1`, an older sha; `nosuch~1` names nothing to fetch history of)
+            fetch = "fetch it (`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout)"
+            if _HEX.fullmatch(ref):
+                return f"this clone is shallow: if {ref} is an older commit, {fetch}"
+            return f"this clone is shallow and lacks that history; {fetch}"
         text = str(err)
         detail = text.partition(" - ")[2].removesuffix("' did not resolve to an object")  # (GitPython's revision syntax errors)
         if detail:
@@ -138,6 +141,15 @@ class FleetRepo:
         if any(c in ref for c in "~^:@{"):
             return text[:1].lower() + text[1:]  # e.g. "invalid revlog index: 5"
         return "no branch, tag or commit of that name; fetch it first (e.g. `git fetch origin main`)"
+
+    def _names_a_commit(self, ref: str) -> bool:
+        """Whether the name `ref`'s revision suffixes (`~N`, `^`) start from names a commit here."""
+        name = re.split(r"[~^]", ref, maxsplit=1)[0] or "HEAD"
+        try:
+            self._repo.commit(name)
+        except _NO_SUCH_REVISION:
+            return False
+        return True
 
     def _is_shallow(self) -> bool:
         """True for a shallow clone (`git clone --depth 1`, CI checkouts): its `shallow` file lists

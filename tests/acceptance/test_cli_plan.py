@@ -300,13 +300,16 @@ def test_a_base_beyond_a_shallow_clone_says_to_fetch_the_history(rendered_repo: 
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{rendered_repo}", str(shallow))
     shutil.copytree(rendered_repo / "schemas", shallow / "schemas", dirs_exist_ok=True)
-    for ref in ("HEAD~1", first[:12]):
+    result = cli("--repo", str(shallow), "plan", "--base", "HEAD~1")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert (f"unknown git ref 'HEAD~1' in {shallow}: this clone is shallow and lacks that history; fetch it "
+            "(`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout)") in result.stderr
+    result = cli("--repo", str(shallow), "plan", "--base", first[:12])
+    assert (f"unknown git ref {first[:12]!r} in {shallow}: this clone is shallow: if {first[:12]} is an older "
+            "commit, fetch it (`git fetch --unshallow`") in result.stderr
+    for ref in ("nope", "nope~1"):  # (names nothing: no history to fetch)
         result = cli("--repo", str(shallow), "plan", "--base", ref)
-        assert result.exit_code == 2, result.stdout + result.stderr
-        assert (f"unknown git ref {ref!r} in {shallow}: this clone is shallow and lacks that history; fetch it "
-                "(`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout)") in result.stderr
-    result = cli("--repo", str(shallow), "plan", "--base", "nope")
-    assert "no branch, tag or commit of that name" in result.stderr
+        assert "this clone is shallow" not in result.stderr, result.stderr
 
 
 def test_plan_invalid_working_tree_prints_findings_and_exits_1(rendered_repo: Path, cli: Cli) -> None:
