@@ -367,7 +367,9 @@ def _read(root: Path, path: Path, rel: str) -> tuple[bytes | None, list[Finding]
     where = Position(rel, 1, 1)
     try:
         target = os.path.realpath(path, strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError) as err:
+        if isinstance(err, PermissionError):  # (in a folder that can be listed but not entered)
+            return None, [Finding("parse", Severity.ERROR, f"cannot read the file: {err.strerror or err}", where)]
         return None, [Finding("parse", Severity.ERROR, "broken symlink; point it at an existing file or remove it", where)]
     top = _real_root(str(root))
     if not target.startswith(top.rstrip(os.sep) + os.sep):  # the file, or a folder on its path, is a symlink that leaves the repository

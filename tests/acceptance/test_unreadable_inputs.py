@@ -83,20 +83,23 @@ def test_fleetgen_yaml_that_is_not_a_file_is_a_configuration_error(repo: Path, w
                              f"(a {'FIFO' if what == 'fifo' else 'folder'})", code=2)
 
 
-@pytest.mark.parametrize(("path", "line", "code"), [
-    ("clusters/proxmox", "clusters/proxmox: error [parse] cannot read the folder: Permission denied", 1),
-    ("crs/calico", "crs/calico: error [parse] cannot read the folder: Permission denied", 1),
-    ("crs/calico/calico-installation.yaml", "error [parse] spec.resources[0]: cannot read "
-                                            "crs/calico/calico-installation.yaml: Permission denied", 1),
-    ("fleetgen.yaml", "fleetgen: error: fleetgen.yaml:1:1: cannot read the file: Permission denied", 2),
+@pytest.mark.parametrize(("path", "mode", "line", "code"), [
+    ("clusters/proxmox", 0, "clusters/proxmox: error [parse] cannot read the folder: Permission denied", 1),
+    ("clusters/proxmox", 0o444, "clusters/proxmox/pve-demo.yaml:1:1: error [parse] cannot read the file: "
+                                "Permission denied", 1),  # (listed, not entered)
+    ("crs/calico", 0, "crs/calico: error [parse] cannot read the folder: Permission denied", 1),
+    ("crs/calico/calico-installation.yaml", 0, "error [parse] spec.resources[0]: cannot read "
+                                               "crs/calico/calico-installation.yaml: Permission denied", 1),
+    ("fleetgen.yaml", 0, "fleetgen: error: fleetgen.yaml:1:1: cannot read the file: Permission denied", 2),
 ])
-def test_an_input_without_read_permission_is_one_problem(repo: Path, path: str, line: str, code: int) -> None:
+def test_an_input_without_read_permission_is_one_problem(repo: Path, path: str, mode: int, line: str,
+                                                         code: int) -> None:
     """Before, an unreadable clusters/ folder dropped its specs (validate passed; render offered
     --allow-delete for their clusters), and the others ended in an internal error."""
     target = repo / path
-    mode = target.stat().st_mode
-    target.chmod(0)
+    restore = target.stat().st_mode
+    target.chmod(mode)
     try:
         assert_one_problem(repo, line, code=code, unprivileged=True)
     finally:
-        target.chmod(mode)
+        target.chmod(restore)
