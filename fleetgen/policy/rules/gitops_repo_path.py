@@ -74,8 +74,10 @@ def _azure_devops(host: str, path: str) -> str:
     if host.endswith(".visualstudio.com") and host != "vs-ssh.visualstudio.com":
         if parts[0] == "defaultcollection":
             parts = parts[1:]
-        return f"dev.azure.com/{host.removesuffix('.visualstudio.com')}/{'/'.join(parts)}"
-    return f"{host}/{path}"
+        host, parts = "dev.azure.com", [host.removesuffix(".visualstudio.com"), *parts]
+    if host == "dev.azure.com" and len(parts) == 3 and parts[1] == "_git":  # (a repository named as its project)
+        parts = [parts[0], parts[2], "_git", parts[2]]
+    return f"{host}/{'/'.join(parts)}"
 
 
 class GitopsRepoPathRule:

@@ -60,3 +60,20 @@ def test_remotes_are_read_with_their_insteadof_aliases_pushurls_and_included_fil
 def test_azure_devops_urls_of_one_repository_are_one_repository(url: str) -> None:
     assert repo_identity(url) == repo_identity("https://dev.azure.com/org/proj/_git/repo")
     assert repo_identity(url) != repo_identity("https://dev.azure.com/org/proj/_git/other")
+
+
+@pytest.mark.parametrize("url", ["https://dev.azure.com/Org/_git/Proj", "https://org.visualstudio.com/_git/proj",
+                                 "git@ssh.dev.azure.com:v3/Org/Proj/Proj"])
+def test_an_azure_devops_repository_named_as_its_project_has_a_short_https_form(url: str) -> None:
+    assert repo_identity(url) == repo_identity("https://dev.azure.com/org/proj/_git/proj")
+
+
+def test_the_push_url_of_a_remote_without_pushurl_is_its_url_rewritten_by_pushinsteadof(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "remote", "add", "origin", "gh:platform/fleet.git")
+    git(tmp_path, "config", "url.https://git.example.com/.pushInsteadOf", "gh:")
+    placement = git_placement(tmp_path)
+    assert placement is not None
+    assert remote_urls(placement.config) == ["gh:platform/fleet.git", "https://git.example.com/platform/fleet.git"]
+    shown = git(tmp_path, "remote", "-v").split()
+    assert shown[1::3] == ["gh:platform/fleet.git", "https://git.example.com/platform/fleet.git"]
