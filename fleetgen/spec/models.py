@@ -537,6 +537,12 @@ _FLEET_INTERVAL_MAX_LENGTH = 32
 _FLEET_INTERVAL_MAX_NS = 2562047 * 3600 * 10**9
 
 
+def _number_as_text(value: Any) -> Any:
+    """An unquoted YAML integer (`interval: 0`, `interval: 30`) as the text it was written as, so
+    that `0` is Fleet's zero and `30` is told it lacks a unit."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _interval(value: str, info: ValidationInfo) -> str:
     """`value` unchanged if the fleet's GitOps agent reads it as a polling interval: a Go duration
     (`30s`, `1h30m`) in the units that agent's CRD accepts (Flux: ms, s, m, h; Fleet also ns, us,
@@ -606,7 +612,7 @@ class GitOpsConfig(_Model):
     branch: str = Field(default="main", min_length=1)
     namespace: Name | None = None
     """Namespace of the GitRepo (Fleet, default fleet-local) or the Flux objects (default flux-system)."""
-    interval: Annotated[str, AfterValidator(_interval)] = "1m"
+    interval: Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_interval)] = "1m"
     """Polling interval (a Go duration without d/w: Flux's units ms, s, m, h; Fleet also ns, us, µs
     and `0`), used by Flux `interval` and Fleet `pollingInterval`."""
     secret_ref: DnsSubdomain | None = None

@@ -887,7 +887,7 @@ def test_interval_past_fleets_cel_bound_is_a_configuration_error(repo: Path) -> 
 
 
 @pytest.mark.parametrize(("agent", "interval", "accepted"), [
-    ("fleet", '"0"', True), ("fleet", "500us", True), ("fleet", "90ns", True), ("fleet", "1.5µs", True),
+    ("fleet", '"0"', True), ("fleet", "0", True), ("fleet", "30", False), ("fleet", "500us", True), ("fleet", "90ns", True), ("fleet", "1.5µs", True),
     ("fleet", "2562047h", True), ("fleet", "1h30m", True), ("flux", "1h30m", True), ("flux", "0.5s", True),
     ("fleet", "5d", False), ("fleet", '"1' + "0" * 31 + 's"', False), ("fleet", "1h 30m", False),
     ("flux", '"0"', False), ("flux", "500us", False), ("flux", "90ns", False), ("flux", "2w", False)])
