@@ -146,7 +146,7 @@ def schemas_fingerprint(locations: Sequence[Path]) -> str:
     for location in locations:
         h.update(str(location).encode("utf-8", "surrogateescape") + b"\0")
         try:
-            h.update((location / "index.json").read_bytes())
+            h.update(read_regular(location / "index.json"))
         except OSError:
             h.update(b"no index\0")
         if not location.is_dir():

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetgen.errors import SchemaNotFoundError
+from fleetgen.readfile import read_regular
 from fleetgen.schemas.catalog import schema_relpath
 from fleetgen.schemas.messages import short_value, violations_of
 
@@ -164,9 +165,11 @@ class SchemaRegistry:
             for location in self.locations:
                 path = location / rel
                 try:
-                    text = path.read_text(encoding="utf-8")
+                    text = read_regular(path).decode("utf-8")
                 except FileNotFoundError:
                     continue
+                except UnicodeDecodeError as err:
+                    raise SchemaNotFoundError(key, hint=f"{path} is not UTF-8 JSON; run `fleetgen schemas sync`") from err
                 except OSError as err:
                     raise SchemaNotFoundError(key, hint=f"cannot read {path}: {err.strerror}") from err
                 try:
@@ -269,7 +272,7 @@ class SchemaRegistry:
 
 def _gvks_of(path: Path) -> set[tuple[str, str]]:
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(read_regular(path))
     except (OSError, ValueError):
         return set()
     if not isinstance(schema, dict):

@@ -103,3 +103,13 @@ def test_an_input_without_read_permission_is_one_problem(repo: Path, path: str, 
         assert_one_problem(repo, line, code=code, unprivileged=True)
     finally:
         target.chmod(restore)
+
+
+def test_a_fifo_in_place_of_a_synced_schema_is_a_missing_schema_not_a_hang(repo: Path) -> None:
+    schema = repo / "schemas/cluster.x-k8s.io/cluster_v1beta2.json"
+    schema.unlink()
+    os.mkfifo(schema)
+    result = fleetgen(repo, "validate", "--no-cache")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert ("error [schema-missing] Cluster kv-demo: no schema for Cluster cluster.x-k8s.io/v1beta2; cannot read "
+            f"{schema}: not a regular file (a FIFO)") in result.stdout
