@@ -73,8 +73,8 @@ class _Occurrence:
 
     Attributes:
         identity: the object.
-        owner: who renders it: ("cluster", namespace, name), ("addon", namespace, addon) or
-            ("file", path) for fleetgen.yaml's objects.
+        owner: who renders it: ("cluster", namespace, name) or ("addon", namespace, addon).
+            (fleetgen.yaml's own objects, the GitRepo or GitRepository, are one per fleet.)
         source: the spec that chose its name; `pointer` is where.
         producer: the owner for a message (`cluster kv-a-b's pool 'c'`).
     """
