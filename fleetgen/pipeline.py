@@ -328,12 +328,27 @@ def _stop_workers(pool: Any) -> None:
     """Kill the pool's worker processes and let it go without waiting for their work.
 
     Killed first, then shut down without cancelling: the pool's management thread then fails the
-    pending work as "broken" instead of tripping over cancelled futures."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # (CPython's ProcessPoolExecutor)
+    pending work as "broken" instead of tripping over cancelled futures. That thread is given a
+    moment to finish (so the interpreter's exit does not wait on it), and what it may raise while
+    the run is being stopped is not printed."""
+    import threading
+
+    manager = getattr(pool, "_executor_manager_thread", None)  # (CPython's ProcessPoolExecutor)
+    if manager is not None:
+        previous = threading.excepthook
+
+        def quiet(args: Any) -> None:
+            if args.thread is not manager:
+                previous(args)
+
+        threading.excepthook = quiet
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
             process.kill()
     with contextlib.suppress(Exception):
         pool.shutdown(wait=False)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _usable_cpus() -> int:

@@ -102,22 +102,40 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
-def _terminate_like_ctrl_c() -> Any:
+#: False in the console script (`run`): the process ends after `main`, so the handlers `main`
+#: set stay (a signal while exiting is ignored, not fatal); True for tests and library callers.
+_RESTORE_SIGNALS = True
+
+
+def _terminate_like_ctrl_c() -> dict[int, Any]:
     """SIGTERM raises `Interrupted` as Ctrl-C raises KeyboardInterrupt, so a terminated run cleans
     up (an interrupted write of the output tree is rolled back) and exits 143 with a message,
     instead of dying mid-write. Left alone when SIGTERM is ignored or handled already, or off the
-    main thread. Returns the handler to restore afterwards (None when nothing was changed)."""
+    main thread. Returns the SIGINT and SIGTERM handlers to restore afterwards ({} off the main
+    thread)."""
     try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            return signal.signal(signal.SIGTERM, _raise_interrupted)
+        saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        if saved[signal.SIGTERM] is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _raise_interrupted)
     except ValueError:  # (not the main thread: an embedding program owns the signals)
+        return {}
+    return saved
+
+
+def _ignore_signals() -> None:
+    """The run is ending: a further Ctrl-C or SIGTERM must not print a traceback (e.g. from a
+    destructor that it interrupts) or kill the process before it exits with its code."""
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    except ValueError:  # (not the main thread)
         pass
-    return None
 
 
 def _exit_interrupted(exc: BaseException | None) -> NoReturn:
     """`fleetgen: terminated` and exit 143 for SIGTERM; `fleetgen: interrupted` and 130 for Ctrl-C;
     with `(the output was written in full)` when the signal came once the new output tree was whole."""
+    _ignore_signals()
     done = " (the output was written in full)" if isinstance(exc, Interrupted) and exc.after_write else ""
     if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM:
         click.echo(f"fleetgen: terminated{done}", err=True)
@@ -142,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     # again and again (seconds for 10,000 clusters). Reference counting still frees everything else.
     collecting = gc.isenabled()
     gc.disable()
-    previous_sigterm = _terminate_like_ctrl_c()
+    saved_signals = _terminate_like_ctrl_c()
     try:
         rv: Any = cli.main(args=args, prog_name="fleetgen", standalone_mode=False)
     except click.exceptions.Abort as exc:  # (click's form of a KeyboardInterrupt)
@@ -176,8 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if collecting:
             gc.enable()
-        if previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, previous_sigterm)
+        if _RESTORE_SIGNALS:
+            for signum, handler in saved_signals.items():
+                signal.signal(signum, handler)
     sys.exit(int(rv) if isinstance(rv, int) else ExitCode.OK)
 
 
@@ -191,13 +210,14 @@ def run() -> NoReturn:
     """
     import atexit
 
+    global _RESTORE_SIGNALS
+    _RESTORE_SIGNALS = False
     code = int(ExitCode.OK)
     try:
         try:
             main()
         finally:  # (the run is over: a second Ctrl-C or SIGTERM must not print a traceback now)
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, signal.SIG_IGN)
+            _ignore_signals()
     except SystemExit as exc:  # how `main` always ends, with one of DESIGN.md's (int) exit codes
         code = int(exc.code or 0)
     except KeyboardInterrupt as exc:  # (a second signal while `main` reported the first)

@@ -57,6 +57,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from fleetgen.errors import Interrupted, RenderError
+from fleetgen.readfile import read_regular
 from fleetgen.render.base import RenderResult
 from fleetgen.render.layout import CLUSTERS_DIR, cluster_key
 
@@ -251,9 +252,8 @@ def files_differ(out_dir: Path, digests: dict[str, bytes]) -> bool:
     """
     for path, digest in digests.items():
         try:
-            with open(out_dir.joinpath(*PurePosixPath(path).parts), "rb") as fh:
-                content = fh.read()
-        except OSError:
+            content = read_regular(out_dir.joinpath(*PurePosixPath(path).parts))
+        except OSError:  # (missing, or not a file: a FIFO there is `render --check`'s, not a hang)
             continue
         if hashlib.sha256(content).digest() != digest:
             return True

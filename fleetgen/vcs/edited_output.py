@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fleetgen.findings import Finding, Position, Severity
+from fleetgen.readfile import read_regular
 
 if TYPE_CHECKING:
     from fleetgen.pipeline import PipelineOutcome
@@ -111,9 +112,8 @@ def _differing(root: Path, checked: PipelineOutcome) -> list[tuple[OutputFile, b
     differing: list[tuple[OutputFile, bytes]] = []
     for f in checked.rendered.files:
         try:
-            with open(os.path.join(base, f.path), "rb") as fh:
-                data = fh.read()
-        except OSError:
+            data = read_regular(os.path.join(base, f.path))
+        except OSError:  # (missing, or a FIFO or folder there)
             continue
         if data != f.content:
             differing.append((f, data))
@@ -151,13 +151,24 @@ def output_on_disk_findings(root: Path, checked: PipelineOutcome, schema_locatio
             findings.append(Finding(RULE_ID, Severity.ERROR,
                                     f"is not valid YAML ({problem}), so the GitOps agent cannot apply it; it differs "
                                     "from what the specs render: edited by hand, or damaged",
-                                    Position(f"{output_dir}/{f.path}", 1, 1),
+                                    _yaml_error_position(output_dir, f, data),
                                     hint="run `fleetgen render` to write it again from the specs"))
             continue
         as_rendered, _ = _parse(output_dir, f, f.content)
         if as_rendered is not None:
             files.append((parsed, as_rendered))
     return findings + _edit_findings(root, checked, files, None, schema_locations)
+
+
+def _yaml_error_position(output_dir: str, f: OutputFile, data: bytes) -> Position:
+    """Where the YAML parser stopped in an output file that is not YAML any more."""
+    from fleetgen.yamlio import YamlLoadError, load_yaml
+
+    try:
+        load_yaml(data, f"{output_dir}/{f.path}", allow_empty=True)
+    except YamlLoadError as err:
+        return err.finding.position
+    return Position(f"{output_dir}/{f.path}", 1, 1)
 
 
 def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | None, str]:

@@ -113,3 +113,13 @@ def test_a_fifo_in_place_of_a_synced_schema_is_a_missing_schema_not_a_hang(repo:
     assert result.returncode == 1, result.stdout + result.stderr
     assert ("error [schema-missing] Cluster kv-demo: no schema for Cluster cluster.x-k8s.io/v1beta2; cannot read "
             f"{schema}: not a regular file (a FIFO)") in result.stdout
+
+
+def test_a_fifo_in_place_of_an_output_file_does_not_block_validate(repo: Path) -> None:
+    """validate reads fleet/ to check files that differ from the rendering; a FIFO there is not one."""
+    output = repo / "fleet/gitops/gitrepo.yaml"
+    output.unlink()
+    os.mkfifo(output)
+    for argv in (("validate",), ("validate", "--no-cache")):
+        result = fleetgen(repo, *argv)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -39,10 +39,13 @@ def test_a_typo_in_an_output_file_is_an_error_at_its_line_even_after_a_clean_run
 
 def test_an_output_file_that_is_not_yaml_any_more_is_an_error(rendered_repo: Path, cli: Cli) -> None:
     path = rendered_repo / PVE_OUT
-    path.write_text(path.read_text() + "  - [unclosed\n")
+    lines = path.read_text().splitlines()
+    assert lines[2].startswith("kind: ")
+    lines.insert(3, lines[2])  # (a duplicate key: reported where the parser stops)
+    path.write_text("\n".join(lines) + "\n")
     result = cli("--repo", str(rendered_repo), "validate")
     assert result.exit_code == 1
-    assert f"{PVE_OUT}:1:1: error [output-edited] is not valid YAML (" in result.stdout
+    assert f"{PVE_OUT}:4:1: error [output-edited] is not valid YAML (" in result.stdout, result.stdout
     assert "so the GitOps agent cannot apply it" in result.stdout
 
 
