@@ -59,16 +59,18 @@ def check_objects(rendered: RenderResult, *, registry: SchemaRegistry, output_di
     for out_file, obj in rendered.objects():
         ref = obj.ref
         where = Position(f"{output_dir}/{out_file.path}")
+        named = bool(ref.kind or ref.name)  # (a document of an output file edited by hand may be neither)
+        subject = f"{ref.kind} {ref.name}" if named else "a document without kind and metadata.name"
+        about = ref if named else None
         try:
             violations = registry.validate(obj.manifest)
         except SchemaNotFoundError as err:
-            findings.append(Finding("schema-missing", Severity.ERROR,
-                                    f"{ref.kind} {ref.name}: {err}",
-                                    obj.spec_position(""), object=ref, rendered=where))
+            findings.append(Finding("schema-missing", Severity.ERROR, f"{subject}: {err}",
+                                    obj.spec_position(""), object=about, rendered=where))
             continue
         for v in violations:
-            findings.append(Finding("schema", Severity.ERROR, f"{ref.kind} {ref.name}: {v.message}",
-                                    obj.spec_position(v.pointer), pointer=v.pointer, object=ref, rendered=where))
+            findings.append(Finding("schema", Severity.ERROR, f"{subject}: {v.message}",
+                                    obj.spec_position(v.pointer), pointer=v.pointer, object=about, rendered=where))
         schema = registry.schema_for(ref.api_version, ref.kind)
         if schema is not None:
             for f in check_cel(obj, schema, old=old_by_key.get(_object_key(obj))):

@@ -57,3 +57,15 @@ def test_stale_but_valid_output_passes_validate(rendered_repo: Path, cli: Cli) -
     result = cli("--repo", str(rendered_repo), "validate")
     assert result.exit_code == 0 and "errors: 0, warnings: 0" in result.stdout, result.stdout
     assert cli("--repo", str(rendered_repo), "render", "--check").exit_code == 1
+
+
+def test_a_document_that_is_no_object_in_an_output_file_is_named_as_such(rendered_repo: Path, cli: Cli) -> None:
+    path = rendered_repo / PVE_OUT
+    text = path.read_text()
+    path.write_text(text + "---\nfoo: bar\n")
+    line = text.count("\n") + 2
+    result = cli("--repo", str(rendered_repo), "validate")
+    assert result.exit_code == 1
+    assert (f"{PVE_OUT}:{line}:1: error [schema] a document without kind and metadata.name: apiVersion: required"
+            ) in result.stdout, result.stdout
+    assert "↳ in  " not in result.stdout
