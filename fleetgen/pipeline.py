@@ -29,14 +29,13 @@ then `check_fleet`), which still runs with a base ref.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,12 +342,14 @@ def _stop_workers(pool: Any) -> None:
 
         threading.excepthook = quiet
     for process in list((getattr(pool, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
+        with suppress(Exception):
             process.kill()
-    with contextlib.suppress(Exception):
+    with suppress(Exception):
         pool.shutdown(wait=False)
     if manager is not None:
         manager.join(timeout=5)
+        if not manager.is_alive():  # (done: nothing more of it to keep quiet)
+            threading.excepthook = previous
 
 
 def _usable_cpus() -> int:

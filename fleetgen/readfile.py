@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 
 class NotRegularFileError(OSError):
@@ -46,12 +45,3 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
     finally:
         if fd >= 0:
             os.close(fd)
-
-
-def is_regular(path: Path) -> bool:
-    """True when `path` (symlinks followed) is a regular file; False when it is anything else or
-    cannot be looked at (no exception, unlike `Path.is_file` on a folder without permission)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False

@@ -427,8 +427,9 @@ def _signals_held() -> Iterator[Callable[[], None]]:
     A signal that arrives is only recorded. The checkpoint raises it (`Interrupted`, a
     KeyboardInterrupt) where the bookkeeping of the steps done is complete, so the rollback knows
     every file it must restore; a signal during the rollback or the clean-up waits until the tree
-    is whole, and is raised when the block ends (`after_write` when the new tree was written). A signal the process ignores stays ignored; off the
-    main thread (no signal handlers there) nothing is held back.
+    is whole, and is raised when the block ends (`after_write` when the new tree was written). A
+    signal the process ignores stays ignored; off the main thread (no signal handlers there)
+    nothing is held back.
     """
     pending: list[int] = []
 

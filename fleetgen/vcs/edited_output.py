@@ -94,7 +94,7 @@ def edited_output_findings(root: Path, base_ref: str, checked: PipelineOutcome,
     files: list[tuple[OutputFile, OutputFile]] = []  # (as on disk, as rendered), both positioned in the file
     for f, data, renders_as_base in edited:
         parsed, problem = _parse(output_dir, f, data)
-        findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem,
+        findings.append(_edited(f"{output_dir}/{f.path}", f.content, data, base_ref, problem.message if problem else "",
                                 renders_as_base=renders_as_base, cluster_file=cluster_key(f.path) is not None))
         if parsed is not None:
             as_rendered, _ = _parse(output_dir, f, f.content)
@@ -147,33 +147,21 @@ def output_on_disk_findings(root: Path, checked: PipelineOutcome, schema_locatio
     files: list[tuple[OutputFile, OutputFile]] = []
     for f, data in differing:
         parsed, problem = _parse(output_dir, f, data)
-        if parsed is None:
+        if problem is not None:  # (no file: not YAML any more)
             findings.append(Finding(RULE_ID, Severity.ERROR,
-                                    f"is not valid YAML ({problem}), so the GitOps agent cannot apply it; it differs "
-                                    "from what the specs render: edited by hand, or damaged",
-                                    _yaml_error_position(output_dir, f, data),
+                                    f"is not valid YAML ({problem.message}), so the GitOps agent cannot apply it; it "
+                                    "differs from what the specs render: edited by hand, or damaged", problem.position,
                                     hint="run `fleetgen render` to write it again from the specs"))
             continue
         as_rendered, _ = _parse(output_dir, f, f.content)
-        if as_rendered is not None:
+        if parsed is not None and as_rendered is not None:
             files.append((parsed, as_rendered))
     return findings + _edit_findings(root, checked, files, None, schema_locations)
 
 
-def _yaml_error_position(output_dir: str, f: OutputFile, data: bytes) -> Position:
-    """Where the YAML parser stopped in an output file that is not YAML any more."""
-    from fleetgen.yamlio import YamlLoadError, load_yaml
-
-    try:
-        load_yaml(data, f"{output_dir}/{f.path}", allow_empty=True)
-    except YamlLoadError as err:
-        return err.finding.position
-    return Position(f"{output_dir}/{f.path}", 1, 1)
-
-
-def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | None, str]:
+def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | None, Finding | None]:
     """The edited file as an OutputFile whose objects are positioned in it (identity origin maps),
-    or (None, the YAML error) when it is not YAML any more."""
+    or (None, the parser's finding: message and position) when it is not YAML any more."""
     from fleetgen.render.base import OutputFile, RenderedObject
     from fleetgen.render.layout import cluster_key
     from fleetgen.yamlio import YamlLoadError, load_yaml
@@ -181,7 +169,7 @@ def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | No
     try:
         docs = load_yaml(data, f"{output_dir}/{f.path}", allow_empty=True)
     except YamlLoadError as err:
-        return None, err.finding.message
+        return None, err.finding
     key = cluster_key(f.path)
     objects = []
     for doc in docs:
@@ -189,7 +177,7 @@ def _parse(output_dir: str, f: OutputFile, data: bytes) -> tuple[OutputFile | No
             origin = {pointer: pointer for pointer in doc.source.positions}  # (positions in the output file)
             origin[""] = ""
             objects.append(RenderedObject(doc.data, doc.source, origin, key[1] if key else ""))
-    return OutputFile(f.path, data, tuple(objects)), ""
+    return OutputFile(f.path, data, tuple(objects)), None
 
 
 def _edited(path: str, rendered: bytes, data: bytes, base_ref: str, yaml_error: str, *, renders_as_base: bool,
