@@ -341,6 +341,10 @@ def _stop_workers(pool: Any) -> None:
                 previous(args)
 
         threading.excepthook = quiet
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:  # (its feeder thread may be stuck on a full pipe to a dead worker:
+        with suppress(Exception):  # neither the pool nor the exit handlers may wait for it)
+            call_queue.cancel_join_thread()
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         with suppress(Exception):
             process.kill()
